@@ -1,0 +1,145 @@
+/**
+ * The one typed configuration of driftloop: environment variables over an optional YAML/JSON
+ * file (DRIFTLOOP_CONFIG), validated with zod. Defaults work on one machine.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const configSchema = z.object({
+  /** PostgreSQL connection string; unset means `driftloop up` starts an embedded PostgreSQL. */
+  databaseUrl: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must start with postgres:// or postgresql://')
+    .optional(),
+  /** host:port of the Temporal frontend; unset means `driftloop up` starts a local dev server. */
+  temporalAddress: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, for example 127.0.0.1:7233')
+    .optional(),
+  temporalNamespace: z.string().min(1).default('default'),
+  taskQueue: z.string().min(1).default('driftloop'),
+  /** Port of the embedded Temporal dev server; its Web UI listens on this + 1000. */
+  temporalPort: port.default(7233),
+  /** Port of the embedded PostgreSQL. */
+  embeddedPostgresPort: port.default(5433),
+  /** Where `driftloop up` keeps embedded PostgreSQL data and the Temporal dev server's SQLite file. */
+  dataDir: z.string().min(1).default('.driftloop'),
+  servePort: port.default(8080),
+  serveHost: z.string().min(1).default('127.0.0.1'),
+  /** Port of the worker's Prometheus metrics (Temporal SDK and driftloop activities). */
+  workerMetricsPort: port.default(9464),
+  /** Bearer token required on write endpoints (labels, admin) when set. */
+  apiToken: z.string().min(8, 'must be at least 8 characters').optional(),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Base URLs used to build links in alerts. */
+  grafanaUrl: z.string().url().default('http://localhost:3000'),
+  temporalUiUrl: z.string().url().optional(),
+  alertmanagerUrl: z.string().url().optional(),
+  pagerdutyRoutingKey: z.string().min(1).optional(),
+  pagerdutyUrl: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+  slackWebhookUrl: z.string().url().optional(),
+  webhookUrl: z.string().url().optional(),
+  webhookSecret: z.string().min(1).optional(),
+});
+
+export type DriftloopConfig = z.infer<typeof configSchema>;
+
+/** Environment variable for every setting. */
+export const envNames: Record<keyof DriftloopConfig, string> = {
+  databaseUrl: 'DATABASE_URL',
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  taskQueue: 'DRIFTLOOP_TASK_QUEUE',
+  temporalPort: 'DRIFTLOOP_TEMPORAL_PORT',
+  embeddedPostgresPort: 'DRIFTLOOP_EMBEDDED_PG_PORT',
+  dataDir: 'DRIFTLOOP_DATA_DIR',
+  servePort: 'DRIFTLOOP_SERVE_PORT',
+  serveHost: 'DRIFTLOOP_SERVE_HOST',
+  workerMetricsPort: 'DRIFTLOOP_WORKER_METRICS_PORT',
+  apiToken: 'DRIFTLOOP_API_TOKEN',
+  logLevel: 'LOG_LEVEL',
+  grafanaUrl: 'DRIFTLOOP_GRAFANA_URL',
+  temporalUiUrl: 'DRIFTLOOP_TEMPORAL_UI_URL',
+  alertmanagerUrl: 'DRIFTLOOP_ALERTMANAGER_URL',
+  pagerdutyRoutingKey: 'DRIFTLOOP_PAGERDUTY_ROUTING_KEY',
+  pagerdutyUrl: 'DRIFTLOOP_PAGERDUTY_URL',
+  slackWebhookUrl: 'DRIFTLOOP_SLACK_WEBHOOK_URL',
+  webhookUrl: 'DRIFTLOOP_WEBHOOK_URL',
+  webhookSecret: 'DRIFTLOOP_WEBHOOK_SECRET',
+};
+
+/** A configuration problem a person can fix: names the setting, the bad value's source and what is accepted. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function readFileSettings(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`DRIFTLOOP_CONFIG=${path}: cannot read the file (${(err as Error).message})`);
+  }
+  const parsed: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(
+      `DRIFTLOOP_CONFIG=${path}: must hold a mapping of settings, e.g. "databaseUrl: postgres://..."`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Loads the configuration: file settings first, environment variables over them, then
+ * `overrides` (from CLI flags). Throws ConfigError naming every invalid setting.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<keyof DriftloopConfig, unknown>> = {},
+): DriftloopConfig {
+  const file = env.DRIFTLOOP_CONFIG ? readFileSettings(env.DRIFTLOOP_CONFIG) : {};
+  const raw: Record<string, unknown> = { ...file };
+  const source: Record<string, string> = {};
+  for (const key of Object.keys(file)) source[key] = `${key} in ${env.DRIFTLOOP_CONFIG}`;
+  for (const [key, name] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      raw[key] = value;
+      source[key] = name;
+    }
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) {
+      raw[key] = value;
+      source[key] = `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+    }
+  }
+  const unknownKeys = Object.keys(file).filter((k) => !(k in envNames));
+  if (unknownKeys.length > 0) {
+    throw new ConfigError(
+      `${env.DRIFTLOOP_CONFIG}: unknown setting(s) ${unknownKeys.join(', ')}; known settings are ${Object.keys(envNames).join(', ')}`,
+    );
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      const where = source[key] ?? envNames[key as keyof DriftloopConfig] ?? key;
+      return `${where}=${JSON.stringify(raw[key])}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The Temporal Web UI base URL for a frontend address when the UI is the dev server's (port + 1000). */
+export function temporalUiUrlFor(config: DriftloopConfig): string {
+  if (config.temporalUiUrl) return config.temporalUiUrl;
+  const address = config.temporalAddress ?? `127.0.0.1:${config.temporalPort}`;
+  const [host, p] = address.split(':');
+  return `http://${host}:${Number(p) + 1000}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * What a registered model is: its features, its target and the policy that watches it.
+ * Validated with zod at every boundary (CLI files, HTTP admin calls, rows read back).
+ */
+import { z } from 'zod';
+
+export const featureSpecSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'feature names are identifiers: letters, digits, _'),
+    type: z.enum(['numerical', 'categorical']),
+    /** Allowed range for numerical features; values outside are data-quality findings, not errors. */
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** Known categories for categorical features. */
+    categories: z.array(z.string()).optional(),
+  })
+  .strict();
+export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+
+export const featureSchemaSchema = z
+  .array(featureSpecSchema)
+  .min(1, 'a model needs at least one feature')
+  .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, 'feature names must be unique');
+
+export const taskSchema = z.enum(['binary', 'multiclass', 'regression']);
+export type Task = z.infer<typeof taskSchema>;
+
+export const targetSchema = z
+  .object({
+    name: z.string().min(1),
+    /** Class labels in the order of the model's probability output (classification only). */
+    classes: z.array(z.string()).optional(),
+  })
+  .strict();
+export type TargetSpec = z.infer<typeof targetSchema>;
+
+const builtinTrainer = z
+  .object({
+    type: z.literal('builtin'),
+    algorithm: z.enum(['logistic_regression', 'ridge', 'gbdt']),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+const externalTrainer = z
+  .object({
+    type: z.literal('external'),
+    /** argv; driftloop appends --train, --holdout, --schema, --output, --metrics paths. */
+    command: z.array(z.string()).min(1),
+    timeoutSeconds: z.number().int().positive().default(3600),
+    format: z.enum(['csv']).default('csv'),
+  })
+  .strict();
+
+export const modelPolicySchema = z
+  .object({
+    monitor: z
+      .object({
+        intervalMinutes: z.number().min(1).max(1440).default(10),
+        /** Longest window a run looks back over; the window is "since the last run" up to this. */
+        maxWindowMinutes: z.number().positive().default(60),
+        /** Rows drawn from the window at most (uniform sample when the window has more). */
+        maxSampleRows: z.number().int().min(100).default(20_000),
+        /** Windows with fewer rows are recorded as insufficient_data and never judged. */
+        minRows: z.number().int().min(1).default(200),
+      })
+      .strict()
+      .default({ intervalMinutes: 10, maxWindowMinutes: 60, maxSampleRows: 20_000, minRows: 200 }),
+    /** Drift policy overrides for the statistics engine (tests per feature, alpha, persistence...). */
+    drift: z.record(z.string(), z.unknown()).default({}),
+    performance: z
+      .object({
+        /** accuracy, f1, roc_auc for classifiers; rmse, mae, r2 for regression. */
+        metric: z.string().optional(),
+        /** Absolute floor: below it the model has decayed. */
+        floor: z.number().optional(),
+        /** Decay when the metric falls this far below the reference (training holdout) value. */
+        maxDrop: z.number().min(0).default(0.05),
+        minLabeledRows: z.number().int().min(1).default(100),
+      })
+      .strict()
+      .default({ maxDrop: 0.05, minLabeledRows: 100 }),
+    retrain: z
+      .object({
+        enabled: z.boolean().default(true),
+        trainer: z.discriminatedUnion('type', [builtinTrainer, externalTrainer]).default({
+          type: 'builtin',
+          algorithm: 'logistic_regression',
+          params: {},
+        }),
+        /** Recent labeled traffic to add to the reference data, in hours. */
+        recentWindowHours: z.number().positive().default(24),
+        includeReference: z.boolean().default(true),
+        holdoutFraction: z.number().gt(0).lt(1).default(0.2),
+        /** The challenger must beat the champion on the holdout by at least this much. */
+        minImprovement: z.number().min(0).default(0.005),
+        approval: z
+          .object({
+            required: z.boolean().default(false),
+            timeoutMinutes: z.number().positive().default(60),
+            onTimeout: z.enum(['approve', 'reject']).default('reject'),
+          })
+          .strict()
+          .default({ required: false, timeoutMinutes: 60, onTimeout: 'reject' }),
+        shadowMinutes: z.number().min(0).default(0),
+        canaryShare: z.number().min(0).max(1).default(0.1),
+        canaryMinutes: z.number().min(0).default(0),
+        observeMinutes: z.number().min(0).default(0),
+        /** Roll back when the live metric after promotion falls this far below the old champion's. */
+        rollbackMargin: z.number().min(0).default(0.02),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        trainer: { type: 'builtin', algorithm: 'logistic_regression', params: {} },
+        recentWindowHours: 24,
+        includeReference: true,
+        holdoutFraction: 0.2,
+        minImprovement: 0.005,
+        approval: { required: false, timeoutMinutes: 60, onTimeout: 'reject' },
+        shadowMinutes: 0,
+        canaryShare: 0.1,
+        canaryMinutes: 0,
+        observeMinutes: 0,
+        rollbackMargin: 0.02,
+      }),
+    alerts: z
+      .object({
+        severity: z.enum(['info', 'warning', 'critical']).default('critical'),
+        /** Sink names to route to; empty means every configured sink. */
+        sinks: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ severity: 'critical', sinks: [] }),
+  })
+  .strict();
+export type ModelPolicy = z.infer<typeof modelPolicySchema>;
+
+export const modelDefinitionSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'model names are lowercase letters, digits, - and _'),
+    task: taskSchema,
+    features: featureSchemaSchema,
+    target: targetSchema,
+    policy: modelPolicySchema.default(modelPolicySchema.parse({})),
+    description: z.string().default(''),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.task !== 'regression' && (!m.target.classes || m.target.classes.length < 2)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target', 'classes'],
+        message: `a ${m.task} model needs target.classes (at least 2)`,
+      });
+    }
+    if (m.task === 'binary' && m.target.classes && m.target.classes.length !== 2) {
+      ctx.addIssue({ code: 'custom', path: ['target', 'classes'], message: 'a binary model has exactly 2 classes' });
+    }
+  });
+export type ModelDefinition = z.infer<typeof modelDefinitionSchema>;
+
+/** Formats zod issues as "path: message" joined, for errors a person can act on. */
+export function describeIssues(error: z.ZodError, prefix = ''): string {
+  return error.issues.map((i) => `${prefix}${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}

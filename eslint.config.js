@@ -1,0 +1,44 @@
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.driftloop/', 'dashboards/generated/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflows must stay deterministic: no Node built-ins, no I/O; activities and stores only as types.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'fs',
+                'crypto',
+                'pg',
+                '../store/*',
+                '../serving/*',
+                '../training/*',
+                '../alerts/*',
+                '../activities/*',
+                '../stats/*',
+              ],
+              message: 'workflow code must be deterministic: call an activity instead (type imports are fine)',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,2 @@
+/** Every workflow the driftloop worker runs. Deterministic code only; activities are imported as types. */
+export { setModelStage } from './registry';
