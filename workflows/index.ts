@@ -1,2 +1,3 @@
 /** Every workflow the driftloop worker runs. Deterministic code only; activities are imported as types. */
 export { setModelStage } from './registry';
+export { deliverAlert, raiseAlert } from './alerting';

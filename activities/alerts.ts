@@ -1,0 +1,381 @@
+/**
+ * Alert activities: record incident events in PostgreSQL (openIncident, resolveIncident) and send
+ * one event to one sink (deliverAlertEvent). Workflows reach them through workflows/alerting.ts.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { temporalUiUrlFor } from '../config/index';
+import { modelPolicySchema, type ModelPolicy } from '../config/model';
+import { planRaise } from '../alerts/lifecycle';
+import { grafanaDashboardUrl, temporalRunUrl } from '../alerts/links';
+import { defaultSummary, nextStepText } from '../alerts/message';
+import { DEFAULT_RATE_LIMITS, routeIncident } from '../alerts/routing';
+import { sendAlert } from '../alerts/sinks';
+import type {
+  AlertAction,
+  AlertFinding,
+  AlertKind,
+  AlertLinks,
+  AlertMessage,
+  NextStep,
+  Severity,
+  SinkName,
+} from '../alerts/types';
+import {
+  getDriftRunFindings,
+  getEventByKey,
+  getOpenIncident,
+  insertAlertEvent,
+  insertIncident,
+  lockDelivery,
+  lockIncidentKey,
+  notifiedSinks,
+  pagedSinks,
+  pagesInLastHour,
+  recordDeliveryAttempt,
+  resolvedAfter,
+  resolveIncidentRow,
+  retrainInFlight,
+  updateIncident,
+  type DeliveryStatus,
+  type IncidentRecord,
+} from '../store/alerts';
+import { withTransaction, type Queryable } from '../store/db';
+import { getModel, NotFoundError } from '../store/models';
+import type { ActivityDeps } from './deps';
+
+/** What a workflow reports about a problem; everything but model and kind has a default. */
+export interface IncidentReport {
+  model: string;
+  kind: AlertKind;
+  /** Default: the model's policy.alerts.severity. */
+  severity?: Severity;
+  /** Default: composed from the findings ("churn: input drift in 3 of 12 features (a, b, c)"). */
+  summary?: string;
+  /** The monitoring run that found it: its drifted features and window are read from drift_results. */
+  driftRunId?: number;
+  /** Findings given directly (performance, data quality); strongest first. */
+  findings?: AlertFinding[];
+  /** Small numbers or words worth showing (metric values, versions). */
+  facts?: Record<string, number | string>;
+  /** ISO start and end of the window the finding is about (the Grafana link's range). */
+  window?: { start: string; end: string };
+  /** Default: 'investigate', or 'retrain_disabled' when the policy disables retraining. */
+  next?: NextStep;
+  /** The retrain workflow handling this incident; its own alerts are never held as "retrain in flight". */
+  retrainWorkflowId?: string;
+}
+
+export interface ResolveReport {
+  model: string;
+  kind: AlertKind;
+  /** Said in the resolve message, e.g. "monitor run 812 saw no drift" or "version 7 promoted". */
+  reason: string;
+}
+
+/** Identifies the caller's step: the same key on a retried activity returns the same event. */
+export interface EventOrigin {
+  eventKey: string;
+  workflowId?: string;
+  runId?: string;
+}
+
+export interface IncidentNotice {
+  incidentId: number | null;
+  /** null when nothing was recorded (resolve with no open incident). */
+  eventId: number | null;
+  action: 'opened' | 'updated' | 'resolved' | 'none';
+  /** Sinks to call deliverAlertEvent(eventId, sink) for. */
+  deliver: SinkName[];
+  /** Pages held because a retrain for the model is in flight (recorded, not sent). */
+  held: SinkName[];
+  rateLimited: SinkName[];
+}
+
+export interface DeliveryResult {
+  eventId: number;
+  sink: SinkName;
+  status: DeliveryStatus;
+  /** True when this call sent it; false when it had already been delivered or was not to be sent. */
+  sent: boolean;
+  attempts: number;
+}
+
+export interface AlertActivityOptions {
+  /** Pages per sink per hour (tests lower them). */
+  rateLimits?: Partial<Record<SinkName, number>>;
+}
+
+const FRESH_STATUSES: DeliveryStatus[] = ['pending', 'delivered', 'failed'];
+
+async function policyOf(db: Queryable, model: string): Promise<ModelPolicy> {
+  try {
+    return (await getModel(db, model)).policy;
+  } catch (err) {
+    // An alert about an unregistered model (a failed first deploy) still goes out, with default routing.
+    if (err instanceof NotFoundError) return modelPolicySchema.parse({});
+    throw err;
+  }
+}
+
+export function createAlertActivities({ db, config, logger }: ActivityDeps, options: AlertActivityOptions = {}) {
+  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+
+  function linksFor(model: string, window: { start: Date; end: Date }, origin: EventOrigin): AlertLinks {
+    const links: AlertLinks = { grafana: grafanaDashboardUrl(config.grafanaUrl, model, window) };
+    if (origin.workflowId) {
+      links.temporal = temporalRunUrl(
+        temporalUiUrlFor(config),
+        config.temporalNamespace,
+        origin.workflowId,
+        origin.runId,
+      );
+    }
+    return links;
+  }
+
+  function messageOf(incident: IncidentRecord, action: AlertAction, eventAt: Date): AlertMessage {
+    const d = incident.details as {
+      findings?: AlertFinding[];
+      facts?: Record<string, number | string>;
+      next?: NextStep;
+      nextText?: string;
+      refreshTtlSeconds?: number;
+      resolution?: string;
+    };
+    const message: AlertMessage = {
+      incidentId: incident.id,
+      model: incident.model,
+      kind: incident.kind,
+      severity: incident.severity,
+      action,
+      dedupKey: incident.dedupKey,
+      summary: incident.summary,
+      findings: d.findings ?? [],
+      facts: d.facts ?? {},
+      next: d.next ?? 'investigate',
+      nextText: d.nextText ?? nextStepText('investigate'),
+      links: incident.links,
+      openedAt: incident.openedAt.toISOString(),
+      eventAt: eventAt.toISOString(),
+      refreshTtlSeconds: d.refreshTtlSeconds ?? 1800,
+    };
+    if (incident.resolvedAt) message.resolvedAt = incident.resolvedAt.toISOString();
+    if (d.resolution) message.resolution = d.resolution;
+    return message;
+  }
+
+  function replayed(event: NonNullable<Awaited<ReturnType<typeof getEventByKey>>>, opened: boolean): IncidentNotice {
+    const with_ = (statuses: DeliveryStatus[]) =>
+      event.deliveries.filter((d) => statuses.includes(d.status)).map((d) => d.sink);
+    return {
+      incidentId: event.alertId,
+      eventId: event.eventId,
+      action: event.action === 'resolve' ? 'resolved' : opened ? 'opened' : 'updated',
+      deliver: with_(FRESH_STATUSES),
+      held: with_(['held']),
+      rateLimited: with_(['rate_limited']),
+    };
+  }
+
+  return {
+    /**
+     * Opens the (model, kind) incident or updates the open one, and records the event to send.
+     * Pages once per incident; later calls refresh Alertmanager only. Idempotent per eventKey.
+     */
+    async openIncident(request: IncidentReport & EventOrigin): Promise<IncidentNotice> {
+      const policy = await policyOf(db, request.model);
+      const severity = request.severity ?? policy.alerts.severity;
+      const route = routeIncident(severity, policy.alerts.sinks, config);
+      for (const problem of route.problems) logger.warn({ model: request.model }, problem);
+
+      let findings = request.findings ?? [];
+      const facts: Record<string, number | string> = { ...request.facts };
+      let window = request.window ? { start: new Date(request.window.start), end: new Date(request.window.end) } : null;
+      let counts: { drifted: number; total: number } | undefined;
+      if (request.driftRunId !== undefined) {
+        const run = await getDriftRunFindings(db, request.driftRunId);
+        if (run) {
+          if (!request.findings) findings = run.findings;
+          window ??= { start: run.windowStart, end: run.windowEnd };
+          counts = { drifted: run.driftedFeatures, total: run.totalFeatures };
+          facts.drifted_features = `${run.driftedFeatures} of ${run.totalFeatures}`;
+          if (run.driftScore !== null) facts.drift_score = run.driftScore;
+          facts.drift_run_id = request.driftRunId;
+        } else {
+          logger.warn(
+            { model: request.model, driftRunId: request.driftRunId },
+            'drift run not found: alert sent without its findings',
+          );
+        }
+      }
+      const now = new Date();
+      window ??= { start: new Date(now.getTime() - 3600_000), end: now };
+      const next: NextStep = request.next ?? (policy.retrain.enabled ? 'investigate' : 'retrain_disabled');
+      const details = {
+        findings,
+        facts,
+        next,
+        nextText: nextStepText(next, request.retrainWorkflowId),
+        retrainWorkflowId: request.retrainWorkflowId ?? null,
+        // Alertmanager forgets an alert not re-sent before endsAt: three monitor intervals survive two missed runs.
+        refreshTtlSeconds: Math.round(policy.monitor.intervalMinutes * 60 * 3),
+      };
+      const summary = request.summary ?? defaultSummary(request.model, request.kind, findings, counts);
+      const links = linksFor(request.model, window, request);
+
+      const notice = await withTransaction(db, async (c) => {
+        const seen = await getEventByKey(c, request.eventKey);
+        if (seen) return replayed(seen, seen.first);
+        await lockIncidentKey(c, request.model, request.kind);
+        const open = await getOpenIncident(c, request.model, request.kind);
+        const retrain = await retrainInFlight(c, request.model);
+        const suppressed = retrain !== null && retrain.workflowId !== request.retrainWorkflowId;
+        const plan = planRaise({
+          routed: route.sinks,
+          open: open
+            ? { next: (open.details.next as NextStep) ?? 'investigate', paged: await pagedSinks(c, open.id) }
+            : null,
+          next,
+          suppressed,
+          pagesLastHour: await pagesInLastHour(c),
+          rateLimits,
+        });
+        const incident = open
+          ? await updateIncident(c, open.id, { summary, details, links, driftRunId: request.driftRunId })
+          : await insertIncident(c, {
+              model: request.model,
+              kind: request.kind,
+              severity,
+              summary,
+              details,
+              links,
+              driftRunId: request.driftRunId,
+            });
+        const eventId = await insertAlertEvent(c, {
+          alertId: incident.id,
+          eventKey: request.eventKey,
+          action: plan.action,
+          message: messageOf(incident, plan.action, now),
+          workflowId: request.workflowId,
+          runId: request.runId,
+          deliveries: [
+            ...plan.deliver.map((sink) => ({ sink, status: 'pending' as const })),
+            ...plan.held.map((sink) => ({ sink, status: 'held' as const })),
+            ...plan.rateLimited.map((sink) => ({ sink, status: 'rate_limited' as const })),
+          ],
+        });
+        if (plan.held.length > 0) {
+          logger.info(
+            { model: request.model, kind: request.kind, retrain: retrain?.workflowId, held: plan.held },
+            'page held: a retrain for this model is in flight',
+          );
+        }
+        if (plan.rateLimited.length > 0) {
+          logger.warn({ model: request.model, kind: request.kind, sinks: plan.rateLimited }, 'page rate limited');
+        }
+        return {
+          incidentId: incident.id,
+          eventId,
+          action: open ? 'updated' : 'opened',
+          deliver: plan.deliver,
+          held: plan.held,
+          rateLimited: plan.rateLimited,
+        } satisfies IncidentNotice;
+      });
+      logger.info({ model: request.model, kind: request.kind, ...notice }, `incident ${notice.action}`);
+      return notice;
+    },
+
+    /** Resolves the open (model, kind) incident, if any, and records the resolve for every sink that heard of it. */
+    async resolveIncident(request: ResolveReport & EventOrigin): Promise<IncidentNotice> {
+      const notice = await withTransaction(db, async (c): Promise<IncidentNotice> => {
+        const seen = await getEventByKey(c, request.eventKey);
+        if (seen) return replayed(seen, false);
+        await lockIncidentKey(c, request.model, request.kind);
+        const open = await getOpenIncident(c, request.model, request.kind);
+        if (!open) return { incidentId: null, eventId: null, action: 'none', deliver: [], held: [], rateLimited: [] };
+        const sinks = await notifiedSinks(c, open.id);
+        const resolved = await resolveIncidentRow(c, open.id, request.reason);
+        const eventId = await insertAlertEvent(c, {
+          alertId: resolved.id,
+          eventKey: request.eventKey,
+          action: 'resolve',
+          message: messageOf(resolved, 'resolve', resolved.resolvedAt ?? new Date()),
+          workflowId: request.workflowId,
+          runId: request.runId,
+          deliveries: sinks.map((sink) => ({ sink, status: 'pending' as const })),
+        });
+        return { incidentId: resolved.id, eventId, action: 'resolved', deliver: sinks, held: [], rateLimited: [] };
+      });
+      if (notice.action === 'resolved')
+        logger.info({ model: request.model, kind: request.kind, ...notice }, 'incident resolved');
+      return notice;
+    },
+
+    /**
+     * Sends one recorded event to one sink, at most once: the delivery row is locked while sending
+     * and a delivered row is never sent again. 429/5xx/timeouts throw a retryable SinkUnavailable;
+     * other 4xx throw a non-retryable SinkRejected after recording the sink's answer.
+     */
+    async deliverAlertEvent(eventId: number, sink: SinkName): Promise<DeliveryResult> {
+      const attempt = await withTransaction(db, async (c) => {
+        const delivery = await lockDelivery(c, eventId, sink);
+        if (!delivery) return { missing: true as const };
+        if (delivery.status !== 'pending') {
+          return { missing: false as const, status: delivery.status, sent: false, attempts: delivery.attempts };
+        }
+        if (delivery.action !== 'resolve' && (await resolvedAfter(c, delivery.alertId, eventId))) {
+          await recordDeliveryAttempt(c, delivery.deliveryId, { status: 'superseded', countAttempt: false });
+          return { missing: false as const, status: 'superseded' as const, sent: false, attempts: delivery.attempts };
+        }
+        const outcome = await sendAlert(sink, config, eventId, delivery.message);
+        const status: DeliveryStatus =
+          outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'rejected' ? 'failed' : 'pending';
+        await recordDeliveryAttempt(c, delivery.deliveryId, {
+          status,
+          httpStatus: outcome.status,
+          error: outcome.kind === 'delivered' ? null : outcome.message,
+          countAttempt: true,
+        });
+        return {
+          missing: false as const,
+          status,
+          sent: outcome.kind === 'delivered',
+          attempts: delivery.attempts + 1,
+          outcome,
+        };
+      });
+      if (attempt.missing) {
+        throw ApplicationFailure.create({
+          message: `alert event ${eventId} has no delivery to ${sink}: deliver only the sinks openIncident/resolveIncident returned`,
+          type: 'AlertDeliveryNotFound',
+          nonRetryable: true,
+        });
+      }
+      const outcome = 'outcome' in attempt ? attempt.outcome : undefined;
+      if (outcome?.kind === 'retryable') {
+        logger.warn(
+          { eventId, sink, attempts: attempt.attempts, error: outcome.message },
+          'alert sink unavailable; will retry',
+        );
+        throw ApplicationFailure.create({
+          message: outcome.message,
+          type: 'SinkUnavailable',
+          nextRetryDelay: outcome.retryAfterMs,
+        });
+      }
+      if (outcome?.kind === 'rejected') {
+        logger.error(
+          { eventId, sink, status: outcome.status, error: outcome.message },
+          'alert sink rejected the alert',
+        );
+        throw ApplicationFailure.create({
+          message: `${sink} rejected alert event ${eventId}: ${outcome.message}`,
+          type: 'SinkRejected',
+          nonRetryable: true,
+        });
+      }
+      return { eventId, sink, status: attempt.status, sent: attempt.sent, attempts: attempt.attempts };
+    },
+  };
+}

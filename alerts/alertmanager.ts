@@ -1,0 +1,65 @@
+/**
+ * Prometheus Alertmanager, API v2 (`POST /api/v2/alerts`). Alertmanager identifies an alert by its
+ * labels and treats it as firing until `endsAt`: like Prometheus, we send an `endsAt` a few
+ * monitor intervals ahead and re-send while the incident lasts, and resolve by re-sending with
+ * `endsAt` set to the moment it was resolved.
+ */
+import { postJson } from './http';
+import { describeFinding } from './message';
+import type { AlertKind, AlertMessage, SinkOutcome } from './types';
+
+const ALERT_NAME: Record<AlertKind, string> = {
+  drift: 'DriftloopModelDrift',
+  performance: 'DriftloopPerformanceDecay',
+  data_quality: 'DriftloopDataQuality',
+  deploy_failed: 'DriftloopDeployFailed',
+  rollback: 'DriftloopRollback',
+};
+
+/** The body of POST /api/v2/alerts (postableAlerts in Alertmanager's OpenAPI spec). */
+export interface PostableAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL?: string;
+}
+
+export function alertmanagerAlerts(message: AlertMessage, now: Date = new Date()): PostableAlert[] {
+  const endsAt =
+    message.action === 'resolve'
+      ? (message.resolvedAt ?? now.toISOString())
+      : new Date(now.getTime() + message.refreshTtlSeconds * 1000).toISOString();
+  const annotations: Record<string, string> = {
+    summary: message.summary,
+    description: [
+      message.nextText,
+      ...Object.entries(message.facts).map(([k, v]) => `${k}: ${v}`),
+      ...(message.resolution ? [`resolved: ${message.resolution}`] : []),
+    ].join('\n'),
+    next_step: message.next,
+    dashboard: message.links.grafana,
+    incident_id: String(message.incidentId),
+  };
+  if (message.findings.length > 0) annotations.drifted_features = message.findings.map(describeFinding).join('\n');
+  if (message.links.temporal) annotations.workflow = message.links.temporal;
+  return [
+    {
+      labels: {
+        alertname: ALERT_NAME[message.kind],
+        model: message.model,
+        severity: message.severity,
+        kind: message.kind,
+      },
+      annotations,
+      startsAt: message.openedAt,
+      endsAt,
+      generatorURL: message.links.temporal ?? message.links.grafana,
+    },
+  ];
+}
+
+export async function sendToAlertmanager(baseUrl: string, message: AlertMessage): Promise<SinkOutcome> {
+  const url = `${baseUrl.replace(/\/+$/, '')}/api/v2/alerts`;
+  return postJson(url, JSON.stringify(alertmanagerAlerts(message)));
+}

@@ -1,0 +1,133 @@
+/**
+ * Alerting from workflows. Monitor and retrain workflows call `notifyIncident` / `notifyResolved`
+ * (helpers, not workflows); they record the event in an activity and hand delivery to a
+ * `deliverAlert` child workflow that outlives the caller, so a sink down for hours neither
+ * blocks the monitor nor loses the alert. `raiseAlert` does the same as a workflow of its own.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ParentClosePolicy,
+  proxyActivities,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index';
+import type { DeliveryResult, IncidentNotice, IncidentReport, ResolveReport } from '../activities/alerts';
+import type { SinkName } from '../alerts/types';
+import { MODEL_NAME } from './searchAttributes';
+
+// Recording an event is a short transaction; retry it through a database restart.
+const { openIncident, resolveIncident } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+
+// One POST (10 s timeout) per attempt. 429/5xx/timeouts retry with backoff for up to a day, so a
+// sink that is down for a while still gets every alert; a 4xx (SinkRejected) will not change by retrying.
+const { deliverAlertEvent } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    nonRetryableErrorTypes: ['SinkRejected', 'AlertDeliveryNotFound'],
+  },
+});
+
+export interface DeliverAlertInput {
+  eventId: number;
+  sinks: SinkName[];
+}
+
+export interface DeliveryReport {
+  eventId: number;
+  /** Sent by this delivery (or already delivered before a retry). */
+  delivered: SinkName[];
+  /** Not sent, on purpose: superseded by a resolve, held, rate limited. */
+  skipped: Array<{ sink: SinkName; status: string }>;
+  /** Rejected by the sink (4xx) or still failing after a day; the error is in alert_deliveries too. */
+  failed: Array<{ sink: SinkName; error: string }>;
+}
+
+export interface NotifyOptions {
+  /** Wait until every sink has the event (tests, the CLI). Default false: the child delivers on its own. */
+  waitForDelivery?: boolean;
+}
+
+export type AlertNotice = IncidentNotice & { delivery?: DeliveryReport; deliveryWorkflowId?: string };
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Child workflow: sends one recorded event to each of its sinks in parallel. */
+export async function deliverAlert(input: DeliverAlertInput): Promise<DeliveryReport> {
+  const settled = await Promise.allSettled(input.sinks.map((sink) => deliverAlertEvent(input.eventId, sink)));
+  const report: DeliveryReport = { eventId: input.eventId, delivered: [], skipped: [], failed: [] };
+  settled.forEach((s, i) => {
+    const sink = input.sinks[i];
+    if (s.status === 'rejected') report.failed.push({ sink, error: failureMessage(s.reason) });
+    else if ((s.value as DeliveryResult).status === 'delivered') report.delivered.push(sink);
+    else report.skipped.push({ sink, status: s.value.status });
+  });
+  return report;
+}
+
+async function dispatch(model: string, notice: IncidentNotice, options: NotifyOptions): Promise<AlertNotice> {
+  if (notice.eventId === null || notice.deliver.length === 0) return notice;
+  const deliveryWorkflowId = `alert-${model}-event-${notice.eventId}-${uuid4().slice(0, 8)}`;
+  const child = await startChild(deliverAlert, {
+    workflowId: deliveryWorkflowId,
+    args: [{ eventId: notice.eventId, sinks: notice.deliver }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: [{ key: MODEL_NAME, value: model }],
+  });
+  if (!options.waitForDelivery) return { ...notice, deliveryWorkflowId };
+  return { ...notice, deliveryWorkflowId, delivery: await child.result() };
+}
+
+function origin() {
+  const { workflowId, runId } = workflowInfo();
+  return { workflowId, runId, eventKey: `${workflowId}/${runId}/${uuid4()}` };
+}
+
+/**
+ * Call from a workflow whenever it finds a problem (every monitor run while it lasts): opens the
+ * (model, kind) incident and pages once, or updates the open one and re-sends it to Alertmanager.
+ */
+export async function notifyIncident(report: IncidentReport, options: NotifyOptions = {}): Promise<AlertNotice> {
+  const notice = await openIncident({ ...report, ...origin() });
+  return dispatch(report.model, notice, options);
+}
+
+/** Call when the model is healthy again or a fix was promoted: resolves the open incident, if any, everywhere it was sent. */
+export async function notifyResolved(report: ResolveReport, options: NotifyOptions = {}): Promise<AlertNotice> {
+  const notice = await resolveIncident({ ...report, ...origin() });
+  return dispatch(report.model, notice, options);
+}
+
+export type RaiseAlertInput = ({ action: 'open' } & IncidentReport) | ({ action: 'resolve' } & ResolveReport);
+
+/** Opens/updates or resolves an incident and waits until every sink has it (CLI, tests, external callers). */
+export async function raiseAlert(input: RaiseAlertInput): Promise<AlertNotice> {
+  upsertSearchAttributes([{ key: MODEL_NAME, value: input.model }]);
+  const { action, ...report } = input;
+  const notice =
+    action === 'open'
+      ? await notifyIncident(report as IncidentReport, { waitForDelivery: true })
+      : await notifyResolved(report as ResolveReport, { waitForDelivery: true });
+  if (notice.delivery && notice.delivery.failed.length > 0) {
+    const failed = notice.delivery.failed.map((f) => `${f.sink}: ${f.error}`).join('; ');
+    throw ApplicationFailure.nonRetryable(
+      `alert for ${input.model} (${input.kind}) not delivered: ${failed}`,
+      'AlertNotDelivered',
+      notice,
+    );
+  }
+  return notice;
+}
