@@ -1,0 +1,214 @@
+/** Lifecycle: retrains, validations, promotions and rollbacks, on the traffic they changed and in the Temporal UI. */
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { builtInAnnotation, deploymentsAnnotation, incidentAnnotation, retrainAnnotation } from './annotations';
+import { DASHBOARD_UIDS } from './datasource';
+import { driftloopLinks, finishDashboard } from './finish';
+import { columnLink, statPanel, tablePanel, thresholds, timeSeriesPanel } from './panels';
+import { table, timeSeries } from './postgresQuery';
+import { TEMPORAL_WORKFLOW_LINK, modelVariable, temporalUiVariable } from './variables';
+
+const MODELS = 'model IN (${model:sqlstring})';
+
+/** The headline validation metric of a metrics object: the first of these keys that holds a number. */
+function headlineMetric(column: string): string {
+  const keys = ['score', 'auc', 'roc_auc', 'accuracy', 'f1', 'r2', 'rmse', 'mae'];
+  return `(SELECT (${column} ->> k)::double precision
+           FROM unnest(ARRAY[${keys.map((k) => `'${k}'`).join(', ')}]) WITH ORDINALITY AS keys(k, n)
+           WHERE jsonb_typeof(${column} -> k) = 'number'
+           ORDER BY n
+           LIMIT 1)`;
+}
+
+function headlineMetricName(column: string): string {
+  const keys = ['score', 'auc', 'roc_auc', 'accuracy', 'f1', 'r2', 'rmse', 'mae'];
+  return `(SELECT k
+           FROM unnest(ARRAY[${keys.map((k) => `'${k}'`).join(', ')}]) WITH ORDINALITY AS keys(k, n)
+           WHERE jsonb_typeof(${column} -> k) = 'number'
+           ORDER BY n
+           LIMIT 1)`;
+}
+
+export function lifecycleDashboard(): dashboard.Dashboard {
+  const builder = new dashboard.DashboardBuilder('driftloop · Lifecycle')
+    .uid(DASHBOARD_UIDS.lifecycle)
+    .tags(['driftloop'])
+    .description('Retrain runs, validations, promotions and rollbacks, with links to their Temporal workflows.')
+    .editable()
+    .time({ from: 'now-7d', to: 'now' })
+    .refresh('1m')
+    .timezone('browser')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .link(driftloopLinks())
+    .withVariable(modelVariable({ multi: true }))
+    .withVariable(temporalUiVariable())
+    .annotation(builtInAnnotation())
+    .annotation(deploymentsAnnotation(MODELS))
+    .annotation(retrainAnnotation(MODELS))
+    .annotation(incidentAnnotation(MODELS))
+    .withPanel(
+      statPanel(
+        'Retrain outcomes',
+        table(`
+          SELECT count(*) AS retrains,
+                 count(*) FILTER (WHERE status = 'deployed') AS deployed,
+                 count(*) FILTER (WHERE status = 'rejected') AS rejected_by_validation,
+                 count(*) FILTER (WHERE status = 'rolled_back') AS rolled_back,
+                 count(*) FILTER (WHERE status = 'failed') AS failed,
+                 count(*) FILTER (WHERE status IN ('running', 'awaiting_approval')) AS in_progress
+          FROM retrain_runs
+          WHERE ${MODELS} AND $__timeFilter(started_at)
+        `),
+      )
+        .span(24)
+        .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false))
+        .colorMode(common.BigValueColorMode.None),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Traffic by version and stage',
+        timeSeries(`
+          SELECT $__timeGroupAlias(ts, $__interval), model || ' v' || version || ' ' || stage AS metric,
+                 count(*) / ($__interval_ms / 60000.0) AS predictions_per_min
+          FROM predictions
+          WHERE ${MODELS} AND $__timeFilter(ts)
+          GROUP BY 1, 2
+          ORDER BY 1, 2
+        `),
+      )
+        .description(
+          'Which version serves which share of traffic; annotations mark retrains, promotions and rollbacks.',
+        )
+        .span(12)
+        .unit('short')
+        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Drift score by model',
+        timeSeries(`
+          SELECT created_at AS time, model AS metric, drift_score
+          FROM drift_runs
+          WHERE ${MODELS} AND $__timeFilter(created_at) AND drift_score IS NOT NULL
+          ORDER BY 1, 2
+        `),
+      )
+        .span(12)
+        .min(0),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Validation: challenger vs champion',
+        timeSeries(`
+          SELECT COALESCE(finished_at, started_at) AS time,
+                 model || ' challenger' AS metric,
+                 ${headlineMetric('challenger_metrics')} AS value
+          FROM retrain_runs
+          WHERE ${MODELS} AND $__timeFilter(started_at) AND challenger_metrics IS NOT NULL
+          UNION ALL
+          SELECT COALESCE(finished_at, started_at), model || ' champion', ${headlineMetric('champion_metrics')}
+          FROM retrain_runs
+          WHERE ${MODELS} AND $__timeFilter(started_at) AND champion_metrics IS NOT NULL
+          ORDER BY 1, 2
+        `),
+      )
+        .description(
+          'Headline metric (first of score, auc, accuracy, f1, r2, rmse, mae found) of both sides at each validation.',
+        )
+        .span(24)
+        .drawStyle(common.GraphDrawStyle.Points)
+        .pointSize(8),
+    )
+    .withPanel(
+      tablePanel(
+        'Retrain runs',
+        table(`
+          SELECT started_at, finished_at, model, trigger, status, step,
+                 champion_version, challenger_version,
+                 ${headlineMetricName('challenger_metrics')} AS metric,
+                 ${headlineMetric('champion_metrics')} AS champion_value,
+                 ${headlineMetric('challenger_metrics')} AS challenger_value,
+                 reason,
+                 extract(epoch FROM COALESCE(finished_at, now()) - started_at) AS duration,
+                 workflow_id
+          FROM retrain_runs
+          WHERE ${MODELS} AND $__timeFilter(started_at)
+          ORDER BY started_at DESC
+          LIMIT 200
+        `),
+      )
+        .span(24)
+        .height(9)
+        .overrideByName('status', [
+          {
+            id: 'mappings',
+            value: [
+              {
+                type: 'value',
+                options: {
+                  deployed: { color: 'green', index: 0 },
+                  rejected: { color: 'orange', index: 1 },
+                  rolled_back: { color: 'red', index: 2 },
+                  failed: { color: 'purple', index: 3 },
+                  running: { color: 'blue', index: 4 },
+                  awaiting_approval: { color: 'yellow', index: 5 },
+                },
+              },
+            ],
+          },
+          { id: 'custom.cellOptions', value: { type: 'color-text' } },
+        ])
+        .overrideByName('duration', [{ id: 'unit', value: 's' }])
+        .overrideByName('workflow_id', columnLink('Open in Temporal', TEMPORAL_WORKFLOW_LINK, true)),
+    )
+    .withPanel(
+      tablePanel(
+        'Deployments',
+        table(`
+          SELECT at, model, version, action, from_stage, to_stage, reason, workflow_id
+          FROM deployments
+          WHERE ${MODELS} AND $__timeFilter(at)
+          ORDER BY at DESC
+          LIMIT 200
+        `),
+      )
+        .span(24)
+        .height(9)
+        .overrideByName('action', [
+          {
+            id: 'mappings',
+            value: [
+              {
+                type: 'value',
+                options: {
+                  promote: { color: 'green', index: 0 },
+                  rollback: { color: 'red', index: 1 },
+                  reject: { color: 'orange', index: 2 },
+                  canary: { color: 'yellow', index: 3 },
+                  shadow: { color: 'blue', index: 4 },
+                },
+              },
+            ],
+          },
+          { id: 'custom.cellOptions', value: { type: 'color-text' } },
+        ])
+        .overrideByName('workflow_id', columnLink('Open in Temporal', TEMPORAL_WORKFLOW_LINK, true)),
+    )
+    .withPanel(
+      statPanel(
+        'Production versions',
+        table(`
+          SELECT model, version, extract(epoch FROM now() - stage_changed_at) AS age
+          FROM model_versions
+          WHERE ${MODELS} AND stage = 'production'
+          ORDER BY model
+        `),
+      )
+        .description('How long each production version has been serving.')
+        .span(24)
+        .unit('s')
+        .reduceOptions(new common.ReduceDataOptionsBuilder().values(true).fields('/^age$/').calcs([]))
+        .thresholds(thresholds([{ value: null, color: 'green' }])),
+    );
+  return finishDashboard(builder.build());
+}
