@@ -1,0 +1,117 @@
+/**
+ * A reference profile: everything a later comparison needs from the training data, computed
+ * once at model registration so that no monitoring run ever reads the raw training rows.
+ *
+ * Size bound (independent of the number of training rows): per numerical column at most
+ * `sampleSize + 2 * bins + 10` numbers; per categorical column at most `maxCategories` labels
+ * and counts; the prediction output like a numerical column; the calibration map at most
+ * `calibrationPoints` pairs; the joint sample `jointSampleSize` rows of every column. With the
+ * defaults (5,000 / 10 / 100 / 1,000 / 1,000) a 50-feature numerical model serializes to at most
+ * about 51 × 5,030 + 50 × 1,000 ≈ 307,000 numbers, about 6.5 MB of JSON in the worst case
+ * (shortest round-trip doubles of ~20 characters), whether it was trained on 10 thousand or 10
+ * billion rows. Category labels are stored as given; their length is the caller's.
+ */
+export const PROFILE_FORMAT = 'driftloop.referenceProfile/1';
+
+export interface ProfileOptions {
+  /** Stored sorted values per numerical column (exact when the column has fewer finite values). */
+  sampleSize: number;
+  /** Quantile bins per numerical column for PSI / Jensen-Shannon / KL / Hellinger. */
+  bins: number;
+  /** Most frequent categories kept per categorical column; the rest are counted in `otherCount`. */
+  maxCategories: number;
+  /** Rows of the joint sample kept for multivariate (domain classifier) drift. */
+  jointSampleSize: number;
+  /** Points of the isotonic calibration map at most. */
+  calibrationPoints: number;
+}
+
+export const DEFAULT_PROFILE_OPTIONS: ProfileOptions = {
+  sampleSize: 5_000,
+  bins: 10,
+  maxCategories: 100,
+  jointSampleSize: 1_000,
+  calibrationPoints: 1_000,
+};
+
+export interface NumericalColumnProfile {
+  name: string;
+  type: 'numerical';
+  /** Rows in the reference data. */
+  rows: number;
+  /** NaN (missing) values. */
+  missing: number;
+  /** ±Infinity values: type errors, excluded from every statistic. */
+  nonFinite: number;
+  /** Finite values: what mean, std, sample and bins describe. */
+  finite: number;
+  /** null when the column has no finite value. */
+  mean: number | null;
+  /** Population standard deviation (ddof = 0, as numpy and Evidently's normed Wasserstein). */
+  std: number | null;
+  min: number | null;
+  max: number | null;
+  /** Allowed range from the schema, if any. */
+  schemaMin?: number;
+  schemaMax?: number;
+  /**
+   * Sorted finite values: all of them when `finite <= sampleSize`, otherwise the order statistics
+   * at ranks floor((i + 0.5) · finite / sampleSize), a quantile sketch whose empirical CDF is
+   * within 1 / sampleSize of the full data's everywhere (tests treat it as a sample of that size,
+   * which is conservative).
+   */
+  sample: number[];
+  /** Strictly increasing interior edges of the quantile bins: bin i holds (edge[i-1], edge[i]]. */
+  binEdges: number[];
+  /** Finite reference values per bin, length binEdges.length + 1. */
+  binCounts: number[];
+}
+
+export interface CategoricalColumnProfile {
+  name: string;
+  type: 'categorical';
+  rows: number;
+  /** null (missing) values. */
+  missing: number;
+  /** Most frequent categories, by count descending (ties by label). */
+  categories: string[];
+  counts: number[];
+  /** Values of categories beyond `maxCategories`. */
+  otherCount: number;
+  /** True when categories were dropped into `otherCount`: an unseen value cannot then be told from a rare one. */
+  truncated: boolean;
+  /** Known categories from the schema, if any. */
+  schemaCategories?: string[];
+}
+
+export type ColumnProfile = NumericalColumnProfile | CategoricalColumnProfile;
+
+/** Isotonic map from raw score to P(positive), fitted on reference scores with labels. */
+export interface CalibrationMap {
+  /** Increasing raw scores; between them the map interpolates linearly, outside it is constant. */
+  scores: number[];
+  /** Non-decreasing calibrated probabilities at those scores. */
+  probabilities: number[];
+  /** Labeled reference rows it was fitted on. */
+  labeledRows: number;
+  /** Share of positives among them. */
+  positiveRate: number;
+}
+
+/** Rows of the reference data kept whole, column by column, for multivariate drift (null = missing). */
+export interface JointSample {
+  rows: number;
+  numerical: Record<string, (number | null)[]>;
+  categorical: Record<string, (string | null)[]>;
+}
+
+export interface ReferenceProfile {
+  format: typeof PROFILE_FORMAT;
+  rows: number;
+  options: ProfileOptions;
+  columns: ColumnProfile[];
+  /** The model output on the reference data, profiled like a numerical feature. */
+  prediction: NumericalColumnProfile | null;
+  calibration: CalibrationMap | null;
+  jointSample: JointSample;
+}

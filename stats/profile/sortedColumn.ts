@@ -1,0 +1,82 @@
+/**
+ * Sorted scans over a numerical column: one sort per column and window, then every test,
+ * bin count and range check is a binary search or a merge over typed arrays.
+ */
+
+export interface SortedColumn {
+  /** Finite values, ascending. */
+  sorted: Float64Array;
+  /** NaN values (missing). */
+  missing: number;
+  /** ±Infinity values (type errors). */
+  nonFinite: number;
+}
+
+/** Splits a column into its sorted finite values and the counts of missing and non-finite ones. */
+export function sortFinite(values: Float64Array): SortedColumn {
+  let missing = 0;
+  let nonFinite = 0;
+  const finite = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) missing++;
+    else if (v === Infinity || v === -Infinity) nonFinite++;
+    else finite[n++] = v;
+  }
+  const sorted = n === values.length ? finite : finite.slice(0, n);
+  sorted.sort();
+  return { sorted, missing, nonFinite };
+}
+
+/** Number of elements of `sorted` that are <= x. */
+export function countAtMost(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Number of elements of `sorted` that are < x. */
+export function countBelow(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Counts of sorted values per bin (edge[i-1], edge[i]]; the first and last bins are open-ended. */
+export function countPerBin(sorted: ArrayLike<number>, edges: ArrayLike<number>): Float64Array {
+  const counts = new Float64Array(edges.length + 1);
+  let previous = 0;
+  for (let i = 0; i < edges.length; i++) {
+    const upTo = countAtMost(sorted, edges[i]);
+    counts[i] = upTo - previous;
+    previous = upTo;
+  }
+  counts[edges.length] = sorted.length - previous;
+  return counts;
+}
+
+/** Mean and population standard deviation (ddof = 0) of finite values, two passes for accuracy. */
+export function meanAndStd(values: ArrayLike<number>): { mean: number; std: number } | null {
+  const n = values.length;
+  if (n === 0) return null;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i];
+  const mean = sum / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) {
+    const d = values[i] - mean;
+    squares += d * d;
+  }
+  return { mean, std: Math.sqrt(squares / n) };
+}
