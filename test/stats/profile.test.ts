@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
+import { parseProfile, serializeProfile } from '../../stats/profile/serializeProfile';
+import type { NumericalColumnProfile, CategoricalColumnProfile } from '../../stats/profile/referenceProfile';
+import { syntheticSchema, syntheticWindow } from './windows';
+
+const schema = syntheticSchema(3, 1);
+
+describe('buildReferenceProfile', () => {
+  it('records moments, missing rates, quantile bins and a sorted bounded sample', () => {
+    const window = syntheticWindow({ rows: 20_000, numerical: 3, categorical: 1, seed: 1 });
+    window.numerical.x0[0] = NaN;
+    window.numerical.x0[1] = Infinity;
+    window.categorical.c0[0] = null;
+    const profile = buildReferenceProfile(window, schema, { sampleSize: 1_000 });
+    const x0 = profile.columns[0] as NumericalColumnProfile;
+    expect(x0).toMatchObject({ rows: 20_000, missing: 1, nonFinite: 1, finite: 19_998 });
+    expect(x0.sample).toHaveLength(1_000);
+    expect(x0.sample.every((v, i) => i === 0 || x0.sample[i - 1] <= v)).toBe(true);
+    expect(x0.mean!).toBeCloseTo(0, 1);
+    expect(x0.std!).toBeCloseTo(1, 1);
+    expect(x0.binEdges).toHaveLength(9);
+    expect(x0.binCounts.reduce((a, b) => a + b, 0)).toBe(19_998);
+    for (const c of x0.binCounts) expect(Math.abs(c - 2_000)).toBeLessThan(5);
+    const c0 = profile.columns[3] as CategoricalColumnProfile;
+    expect(c0.categories).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(c0.counts.reduce((a, b) => a + b, 0)).toBe(19_999);
+    expect(c0).toMatchObject({ missing: 1, otherCount: 0, truncated: false });
+  });
+
+  it('keeps every value when the column is smaller than the sample bound', () => {
+    const window = syntheticWindow({ rows: 300, numerical: 1, seed: 2 });
+    const profile = buildReferenceProfile(window, syntheticSchema(1));
+    expect((profile.columns[0] as NumericalColumnProfile).sample).toEqual(
+      Array.from(window.numerical.x0).sort((a, b) => a - b),
+    );
+  });
+
+  it('serializes within a size bound that does not grow with the training rows', () => {
+    const small = buildReferenceProfile(
+      syntheticWindow({ rows: 20_000, numerical: 5, categorical: 1, seed: 3 }),
+      syntheticSchema(5, 1),
+    );
+    const large = buildReferenceProfile(
+      syntheticWindow({ rows: 200_000, numerical: 5, categorical: 1, seed: 4 }),
+      syntheticSchema(5, 1),
+    );
+    const o = large.options;
+    // Bound stated in referenceProfile.ts: per numerical column sampleSize + 2·bins + 10 numbers, plus the joint sample; ~25 chars a number.
+    const bound = 25 * (5 * (o.sampleSize + 2 * o.bins + 10) + 6 * o.jointSampleSize) + 10 * 200;
+    expect(serializeProfile(large).length).toBeLessThan(bound);
+    expect(serializeProfile(large).length / serializeProfile(small).length).toBeLessThan(1.1);
+  });
+
+  it('bounds categories with an other bucket', () => {
+    const rows = 1_000;
+    const values = Array.from({ length: rows }, (_, i) => `k${i % 300}`);
+    const profile = buildReferenceProfile(
+      { rows, numerical: {}, categorical: { c: values } },
+      [{ name: 'c', type: 'categorical' }],
+      {
+        maxCategories: 50,
+      },
+    );
+    const c = profile.columns[0] as CategoricalColumnProfile;
+    expect(c.categories).toHaveLength(50);
+    expect(c.truncated).toBe(true);
+    expect(c.otherCount + c.counts.reduce((a, b) => a + b, 0)).toBe(rows);
+  });
+
+  it('fits a calibration map when the prediction and labels are given', () => {
+    const window = syntheticWindow({ rows: 5_000, numerical: 1, seed: 5 });
+    const prediction = new Float64Array(5_000);
+    const labels = new Float64Array(5_000);
+    for (let i = 0; i < 5_000; i++) {
+      prediction[i] = 1 / (1 + Math.exp(-window.numerical.x0[i]));
+      labels[i] = (i * 7919) % 100 < prediction[i] * 100 ? 1 : 0;
+    }
+    const profile = buildReferenceProfile({ ...window, prediction, labels }, syntheticSchema(1));
+    expect(profile.prediction?.finite).toBe(5_000);
+    expect(profile.calibration!.scores.length).toBeLessThanOrEqual(2 * profile.options.calibrationPoints);
+    expect(profile.calibration!.labeledRows).toBe(5_000);
+  });
+
+  it('rejects a schema feature missing from the training data, naming it', () => {
+    const window = syntheticWindow({ rows: 10, numerical: 1, seed: 6 });
+    expect(() => buildReferenceProfile(window, [{ name: 'age', type: 'numerical' }])).toThrow(/feature age/);
+  });
+});
+
+describe('serializeProfile / parseProfile', () => {
+  it('round-trips exactly', () => {
+    const window = syntheticWindow({ rows: 3_000, numerical: 2, categorical: 1, seed: 7 });
+    window.numerical.x1[5] = NaN;
+    const profile = buildReferenceProfile(window, syntheticSchema(2, 1));
+    const text = serializeProfile(profile);
+    expect(parseProfile(text)).toEqual(profile);
+    expect(serializeProfile(parseProfile(text))).toBe(text);
+    expect(parseProfile(JSON.parse(text))).toEqual(profile);
+  });
+
+  it('names the bad field', () => {
+    const profile = buildReferenceProfile(syntheticWindow({ rows: 500, numerical: 2, seed: 8 }), syntheticSchema(2));
+    const broken = JSON.parse(serializeProfile(profile));
+    broken.columns[1].sample[3] = 99;
+    expect(() => parseProfile(broken)).toThrow(/columns\.1\.sample: must be sorted ascending/);
+    const noCounts = JSON.parse(serializeProfile(profile));
+    noCounts.columns[0].binCounts.pop();
+    expect(() => parseProfile(noCounts)).toThrow(/columns\.0\.binCounts/);
+    expect(() => parseProfile('{"format"')).toThrow(/not valid JSON/);
+  });
+});
