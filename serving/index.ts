@@ -1,0 +1,3 @@
+/** What the CLI and activities call: the prediction server and batch scoring. */
+export { startServer, type PredictionServer, type ServerOptions } from './server';
+export { createServingMetrics, type ServingMetrics } from './metrics';

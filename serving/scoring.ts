@@ -1,0 +1,104 @@
+/**
+ * Scores one request on the version that serves it, logs every row (and the shadow's copy) to the
+ * prediction log, and returns what the routes answer with. The shadow is scored after the answer is
+ * ready and never awaited: it cannot slow or fail a request.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { FeatureRow, PredictionBatch } from '../onnx/model';
+import type { PredictionRow, PredictionStage } from '../store/predictions';
+import type { LiveModel, LiveVersion } from './liveModels';
+import type { ServingContext } from './context';
+
+/** Epoch milliseconds with microsecond fraction: a shadow row shares its request's id, so it needs its own ts. */
+export function nowMicros(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface ScoredRequest {
+  served: LiveVersion;
+  ids: string[];
+  batch: PredictionBatch;
+  offset: number;
+  n: number;
+}
+
+/** JSON has no NaN (a model fed missing values may answer NaN): such numbers travel as null. */
+export function jsonNumbers(values: Float32Array | Float64Array): Array<number | null> {
+  const out = new Array<number | null>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Number.isFinite(values[i]) ? values[i] : null;
+  return out;
+}
+
+/** The outputs column of a prediction row: label and class probabilities, or the regression value. */
+export function outputsOf(batch: PredictionBatch, i: number): Record<string, unknown> {
+  if (!batch.classes || !batch.probabilities || !batch.labels) return { value: batch.scores[i] };
+  const c = batch.classes.length;
+  const probabilities: Record<string, number> = {};
+  for (let k = 0; k < c; k++) probabilities[batch.classes[k]] = batch.probabilities[i * c + k];
+  return { label: batch.labels[i], probabilities };
+}
+
+function logRows(
+  ctx: ServingContext,
+  version: LiveVersion,
+  stage: PredictionStage,
+  rows: readonly FeatureRow[],
+  batch: PredictionBatch,
+  offset: number,
+  ids: readonly string[],
+  ts: number,
+  latencyMs: number,
+): void {
+  ctx.metrics.predictions.inc({ model: version.model, version: String(version.version), stage }, rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const j = offset + i;
+    const row: PredictionRow = {
+      id: ids[i],
+      model: version.model,
+      version: version.version,
+      stage,
+      ts,
+      features: rows[i],
+      outputs: outputsOf(batch, j),
+      score: batch.scores[j],
+      label: batch.labels ? batch.labels[j] : null,
+      latencyMs,
+    };
+    ctx.predictionLog.push(row);
+  }
+}
+
+export async function scoreRequest(
+  ctx: ServingContext,
+  model: LiveModel,
+  served: LiveVersion,
+  shadow: LiveVersion | null,
+  rows: readonly FeatureRow[],
+  startedAt: number,
+): Promise<ScoredRequest> {
+  const ts = nowMicros();
+  const { batch, offset, n } = await served.batcher.score(rows);
+  const ids = new Array<string>(n);
+  for (let i = 0; i < n; i++) ids[i] = randomUUID();
+  logRows(ctx, served, served.stage, rows, batch, offset, ids, ts, performance.now() - startedAt);
+  if (shadow && shadow !== served) {
+    const shadowStarted = performance.now();
+    shadow.batcher.score(rows).then(
+      (s) =>
+        logRows(ctx, shadow, 'shadow', rows, s.batch, s.offset, ids, nowMicros(), performance.now() - shadowStarted),
+      (err: Error) => {
+        ctx.logger.warn({ model: model.name, version: shadow.version, err: err.message }, 'shadow scoring failed');
+        ctx.errorLog.push({
+          ts: Date.now(),
+          model: model.name,
+          version: shadow.version,
+          stage: 'shadow',
+          status: 500,
+          reason: `shadow scoring failed: ${err.message}`,
+        });
+      },
+    );
+  }
+  return { served, ids, batch, offset, n };
+}

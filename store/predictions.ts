@@ -1,0 +1,276 @@
+/**
+ * The prediction log: rows appended by COPY (text format) in batches, ground-truth labels, the
+ * queries that read a window back (bounded on `ts` so PostgreSQL prunes daily partitions), and
+ * retention by detaching and dropping old partitions.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { withTransaction, type Db, type Queryable } from './db';
+
+export type PredictionStage = 'production' | 'canary' | 'shadow' | 'batch';
+
+export interface PredictionRow {
+  id: string;
+  model: string;
+  version: number;
+  stage: PredictionStage;
+  /** Epoch milliseconds; fractions are kept (microsecond precision) so a shadow row can share its request's id. */
+  ts: number;
+  features: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  score: number | null;
+  label: string | null;
+  latencyMs: number | null;
+}
+
+export interface ServingErrorRow {
+  ts: number;
+  model: string;
+  version: number | null;
+  stage: string | null;
+  status: number;
+  reason: string;
+}
+
+const PREDICTION_COLUMNS = '(id, model, version, stage, ts, features, outputs, score, label, latency_ms)';
+const ERROR_COLUMNS = '(ts, model, version, stage, status, reason)';
+
+/** Escapes a value for COPY text format: backslash, tab, newline and carriage return are the only specials. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
+}
+
+function copyNumber(value: number | null): string {
+  if (value === null || value === undefined) return '\\N';
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '-Infinity';
+  return String(value);
+}
+
+/** ISO-8601 UTC with microseconds, from epoch milliseconds that may carry a fraction. */
+export function isoMicros(ts: number): string {
+  const ms = Math.floor(ts);
+  const micros = Math.round((ts - ms) * 1000);
+  const iso = new Date(ms).toISOString();
+  return micros === 0 ? iso : `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+}
+
+/** JSON for a jsonb column: JSON has no NaN, so missing numerical values become null. */
+function jsonText(value: unknown): string {
+  return copyText(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+}
+
+export function predictionCopyLine(r: PredictionRow): string {
+  return (
+    `${r.id}\t${copyText(r.model)}\t${r.version}\t${r.stage}\t${isoMicros(r.ts)}\t${jsonText(r.features)}\t` +
+    `${jsonText(r.outputs)}\t${copyNumber(r.score)}\t${r.label === null ? '\\N' : copyText(r.label)}\t` +
+    `${copyNumber(r.latencyMs)}\n`
+  );
+}
+
+function errorCopyLine(r: ServingErrorRow): string {
+  return (
+    `${isoMicros(r.ts)}\t${copyText(r.model)}\t${r.version ?? '\\N'}\t${r.stage === null ? '\\N' : copyText(r.stage)}\t` +
+    `${r.status}\t${copyText(r.reason)}\n`
+  );
+}
+
+/** Streams lines in ~256 KiB pieces so a large batch never becomes one giant string. */
+async function copyLines<T>(
+  client: pg.PoolClient | pg.Client,
+  sql: string,
+  rows: readonly T[],
+  line: (r: T) => string,
+) {
+  const target = client.query(copyFrom(sql));
+  function* pieces() {
+    let piece = '';
+    for (const r of rows) {
+      piece += line(r);
+      if (piece.length >= 262_144) {
+        yield piece;
+        piece = '';
+      }
+    }
+    if (piece) yield piece;
+  }
+  await pipeline(Readable.from(pieces()), target);
+}
+
+/** Appends rows to `predictions` in one COPY on one connection. All or nothing: a failed COPY writes no row. */
+export async function copyPredictions(
+  client: pg.PoolClient | pg.Client,
+  rows: readonly PredictionRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await copyLines(client, `COPY predictions ${PREDICTION_COLUMNS} FROM STDIN`, rows, predictionCopyLine);
+}
+
+/**
+ * Appends rows that may already be there (a retried batch chunk): COPY into a temporary table, then
+ * INSERT … ON CONFLICT DO NOTHING. Returns how many rows were new.
+ */
+export async function copyPredictionsOnce(db: Db, rows: readonly PredictionRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  return withTransaction(db, async (client) => {
+    await client.query(
+      `CREATE TEMP TABLE IF NOT EXISTS predictions_incoming (LIKE predictions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+    );
+    await copyLines(client, `COPY predictions_incoming ${PREDICTION_COLUMNS} FROM STDIN`, rows, predictionCopyLine);
+    const inserted = await client.query(
+      `INSERT INTO predictions SELECT * FROM predictions_incoming ON CONFLICT (id, ts) DO NOTHING`,
+    );
+    return inserted.rowCount ?? 0;
+  });
+}
+
+export async function copyServingErrors(
+  client: pg.PoolClient | pg.Client,
+  rows: readonly ServingErrorRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await copyLines(client, `COPY serving_errors ${ERROR_COLUMNS} FROM STDIN`, rows, errorCopyLine);
+}
+
+/** Creates the daily partitions around today (the SQL function from 001); returns how many were created. */
+export async function ensurePredictionPartitions(db: Queryable, daysBack = 1, daysAhead = 7): Promise<number> {
+  const { rows } = await db.query(`SELECT ensure_prediction_partitions($1, $2) AS created`, [daysBack, daysAhead]);
+  return rows[0].created as number;
+}
+
+export interface PrunedPartition {
+  partition: string;
+  day: string;
+}
+
+/**
+ * Retention: detaches and drops every daily partition whose whole day ends before now − olderThanDays,
+ * and deletes such rows from the default partition. Returns the partitions dropped.
+ */
+export async function prunePredictions(
+  db: Db,
+  olderThanDays: number,
+): Promise<{ dropped: PrunedPartition[]; defaultRowsDeleted: number }> {
+  if (!(olderThanDays >= 0)) throw new Error(`prune: --older-than must be a number of days >= 0, got ${olderThanDays}`);
+  const { rows } = await db.query(
+    `SELECT c.relname AS partition
+     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+     WHERE p.relname = 'predictions' AND c.relname ~ '^predictions_[0-9]{8}$'
+     ORDER BY c.relname`,
+  );
+  const cutoff = Date.now() - olderThanDays * 86_400_000;
+  const dropped: PrunedPartition[] = [];
+  for (const { partition } of rows as Array<{ partition: string }>) {
+    const d = partition.slice('predictions_'.length);
+    const day = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+    const dayEnd = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+    if (dayEnd > cutoff) continue;
+    // DETACH first so a concurrent reader never sees a half-dropped table; then the drop is instant.
+    await db.query(`ALTER TABLE predictions DETACH PARTITION ${partition}`);
+    await db.query(`DROP TABLE ${partition}`);
+    dropped.push({ partition, day });
+  }
+  const deleted = await db.query(`DELETE FROM predictions_default WHERE ts < $1`, [new Date(cutoff)]);
+  return { dropped, defaultRowsDeleted: deleted.rowCount ?? 0 };
+}
+
+export interface LabelInput {
+  id: string;
+  label: string;
+}
+
+/** Attaches late ground truth; a second label for the same prediction replaces the first. Returns rows written. */
+export async function upsertLabels(db: Queryable, model: string, labels: readonly LabelInput[]): Promise<number> {
+  if (labels.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `INSERT INTO labels (prediction_id, model, label)
+     SELECT id, $1, label FROM unnest($2::uuid[], $3::text[]) AS l(id, label)
+     ON CONFLICT (prediction_id) DO UPDATE SET label = EXCLUDED.label, ts = now()`,
+    [model, labels.map((l) => l.id), labels.map((l) => l.label)],
+  );
+  return rowCount ?? 0;
+}
+
+export interface PredictionWindow {
+  model: string;
+  from: Date;
+  to: Date;
+  stage?: PredictionStage;
+  version?: number;
+}
+
+export interface StoredPrediction {
+  id: string;
+  model: string;
+  version: number;
+  stage: PredictionStage;
+  ts: Date;
+  features: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  score: number | null;
+  label: string | null;
+  latencyMs: number | null;
+  /** Ground truth, when a label has arrived. */
+  actual: string | null;
+}
+
+function windowFilter(w: PredictionWindow, params: unknown[]): string {
+  params.push(w.model, w.from, w.to);
+  let where = `p.model = $1 AND p.ts >= $2 AND p.ts < $3`;
+  if (w.stage) {
+    params.push(w.stage);
+    where += ` AND p.stage = $${params.length}`;
+  }
+  if (w.version !== undefined) {
+    params.push(w.version);
+    where += ` AND p.version = $${params.length}`;
+  }
+  return where;
+}
+
+/** Predictions in [from, to) with their labels; the ts bounds let PostgreSQL prune partitions. */
+export async function listPredictions(db: Queryable, w: PredictionWindow, limit = 10_000): Promise<StoredPrediction[]> {
+  const params: unknown[] = [];
+  const where = windowFilter(w, params);
+  params.push(limit);
+  const { rows } = await db.query(
+    `SELECT p.id, p.model, p.version, p.stage, p.ts, p.features, p.outputs, p.score, p.label, p.latency_ms, l.label AS actual
+     FROM predictions p LEFT JOIN labels l ON l.prediction_id = p.id
+     WHERE ${where} ORDER BY p.ts LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    model: r.model,
+    version: r.version,
+    stage: r.stage,
+    ts: r.ts,
+    features: r.features,
+    outputs: r.outputs,
+    score: r.score,
+    label: r.label,
+    latencyMs: r.latency_ms,
+    actual: r.actual,
+  }));
+}
+
+/** Row counts in [from, to) per stage and version. */
+export async function countPredictions(
+  db: Queryable,
+  w: PredictionWindow,
+): Promise<Array<{ version: number; stage: PredictionStage; rows: number; labeled: number }>> {
+  const params: unknown[] = [];
+  const where = windowFilter(w, params);
+  const { rows } = await db.query(
+    `SELECT p.version, p.stage, count(*)::int AS rows, count(l.prediction_id)::int AS labeled
+     FROM predictions p LEFT JOIN labels l ON l.prediction_id = p.id
+     WHERE ${where} GROUP BY p.version, p.stage ORDER BY p.version, p.stage`,
+    params,
+  );
+  return rows as Array<{ version: number; stage: PredictionStage; rows: number; labeled: number }>;
+}
