@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { ServingContext } from '../context';
 import { InputError, rowsFromTensors, type InferInputTensor } from '../featureInput';
-import type { LiveModel } from '../liveModels';
+import type { LiveModel, Route } from '../liveModels';
 import { jsonNumbers, scoreRequest } from '../scoring';
 import { modelOr404 } from './lookup';
 
@@ -147,6 +147,19 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
       },
     };
   });
+
+  /** The versioned route: that version answers (production or canary), the shadow still sees a copy. */
+  const pinned = (model: LiveModel, version: number): Route => {
+    const served = ctx.models.version(model, version);
+    if (!served) {
+      const live = [model.production, model.canary].filter((v) => v !== null).map((v) => v!.version);
+      throw new InputError(
+        `model ${model.name} version ${version} is not served; served versions: ${live.join(', ')}`,
+        404,
+      );
+    }
+    return { served, shadow: model.shadow };
+  };
 
   const infer = async (name: string, version: number | null, body: InferBody, request: { servedBy: unknown }) => {
     const startedAt = performance.now();
