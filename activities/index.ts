@@ -1,7 +1,9 @@
 /** Every activity of driftloop, wired with its dependencies. Workflows import only the type. */
 import { createAlertActivities } from './alerts';
 import type { ActivityDeps } from './deps';
+import { createMonitorActivities } from './monitor';
 import { createRegistryActivities } from './registry';
+import { createRetrainActivities } from './retrain';
 
 export type { ActivityDeps } from './deps';
 
@@ -9,6 +11,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createRegistryActivities(deps),
     ...createAlertActivities(deps),
+    ...createMonitorActivities(deps),
+    ...createRetrainActivities(deps),
   };
 }
 

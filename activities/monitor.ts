@@ -1,0 +1,279 @@
+/**
+ * The monitoring activity: reads one model's window from the prediction log, runs the drift
+ * report against the production version's reference profile, measures performance (realized
+ * where labels arrived, estimated otherwise), writes drift_runs/drift_results, and returns a
+ * summary small enough for workflow history.
+ */
+import { Context } from '@temporalio/activity';
+import type { AlertFinding } from '../alerts/types';
+import { driftReport } from '../stats/report/driftReport';
+import type { DriftReport, FeatureDriftResult } from '../stats/report/driftReportTypes';
+import { parseDriftState } from '../stats/report/driftState';
+import { resolveDriftPolicy } from '../stats/policy/driftPolicy';
+import { parseProfile } from '../stats/profile/serializeProfile';
+import { getOpenIncident } from '../store/alerts';
+import { lastJudgedDriftRun, recordDriftRun, type DriftResultRow, type DriftRunStatus } from '../store/driftRuns';
+import { getModel, getVersionInStage } from '../store/models';
+import { readPredictionWindow } from '../store/window';
+import type { ActivityDeps } from './deps';
+import { judgePerformance, type PerformanceVerdict } from './performance';
+
+export interface MonitorRequest {
+  model: string;
+  workflowId: string;
+  runId: string;
+  /** ISO end of the window, fixed by the workflow so a retry reads the same window. */
+  windowEnd: string;
+}
+
+export interface MonitorSummary {
+  model: string;
+  /** The production version monitored; null when the model has none. */
+  version: number | null;
+  driftRunId: number | null;
+  status: DriftRunStatus;
+  driftScore: number | null;
+  driftedFeatures: number;
+  totalFeatures: number;
+  predictionDrift: boolean;
+  rowsInWindow: number;
+  rowsSampled: number;
+  labeledRows: number;
+  windowStart: string;
+  windowEnd: string;
+  performance: PerformanceVerdict | null;
+  /** Strongest drifted findings, for the alert. */
+  findings: AlertFinding[];
+  facts: Record<string, number | string>;
+  /** Incidents of the model open before this run (the ones it may resolve). */
+  openIncidents: Array<'drift' | 'performance'>;
+  retrainEnabled: boolean;
+  approvalRequired: boolean;
+  durationMs: number;
+  /** Why the window was not judged, when it was not. */
+  reason?: string;
+}
+
+function seedOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h | 0;
+}
+
+function toResultRows(report: DriftReport): DriftResultRow[] {
+  const rows: DriftResultRow[] = [];
+  const add = (r: FeatureDriftResult, kind: 'feature' | 'prediction') =>
+    rows.push({
+      feature: r.feature,
+      kind,
+      test: r.test,
+      statistic: r.statistic,
+      pvalue: r.pvalue,
+      adjustedPvalue: r.adjustedPvalue,
+      threshold: r.threshold,
+      drifted: r.drifted,
+      details: {
+        status: r.status,
+        flagged: r.flagged,
+        consecutive: r.consecutive,
+        effectSize: r.effectSize,
+        pvalueTest: r.pvalueTest,
+        values: r.values,
+        reason: r.reason,
+      },
+    });
+  for (const f of report.features) add(f, 'feature');
+  if (report.prediction) add(report.prediction, 'prediction');
+  if (report.multivariate) {
+    const m = report.multivariate as unknown as { auc?: number; threshold?: number; drifted?: boolean };
+    rows.push({
+      feature: '*',
+      kind: 'multivariate',
+      test: 'domain_classifier',
+      statistic: m.auc ?? null,
+      pvalue: null,
+      adjustedPvalue: null,
+      threshold: m.threshold ?? null,
+      drifted: m.drifted ?? false,
+      details: report.multivariate,
+    });
+  }
+  return rows;
+}
+
+function findingsOf(report: DriftReport): AlertFinding[] {
+  const drifted = [...report.features, ...(report.prediction ? [report.prediction] : [])].filter((f) => f.drifted);
+  drifted.sort((a, b) => (b.effectSize ?? 0) - (a.effectSize ?? 0));
+  return drifted.slice(0, 5).map((f) => ({
+    feature: f.feature,
+    test: f.test,
+    statistic: f.statistic,
+    pvalue: f.adjustedPvalue ?? f.pvalue,
+    threshold: f.threshold,
+  }));
+}
+
+export function createMonitorActivities({ db, logger }: ActivityDeps) {
+  return {
+    /** One monitoring round for one model; idempotent per (workflowId, runId). */
+    async monitorWindow(req: MonitorRequest): Promise<MonitorSummary> {
+      const started = performance.now();
+      const model = await getModel(db, req.model);
+      const policy = model.policy;
+      const windowEnd = new Date(req.windowEnd);
+      const production = await getVersionInStage(db, req.model, 'production');
+      const openIncidents: Array<'drift' | 'performance'> = [];
+      for (const kind of ['drift', 'performance'] as const) {
+        if (await getOpenIncident(db, req.model, kind)) openIncidents.push(kind);
+      }
+      const base = {
+        model: req.model,
+        findings: [],
+        facts: {},
+        openIncidents,
+        retrainEnabled: policy.retrain.enabled,
+        approvalRequired: policy.retrain.approval.required,
+        predictionDrift: false,
+        driftScore: null,
+        driftedFeatures: 0,
+        totalFeatures: model.features.length,
+        performance: null,
+      };
+      if (!production) {
+        return {
+          ...base,
+          version: null,
+          driftRunId: null,
+          status: 'insufficient_data',
+          rowsInWindow: 0,
+          rowsSampled: 0,
+          labeledRows: 0,
+          windowStart: req.windowEnd,
+          windowEnd: req.windowEnd,
+          durationMs: performance.now() - started,
+          reason: `model ${req.model} has no production version: register or promote one`,
+        };
+      }
+
+      // The window runs from the end of the last judged run (insufficient windows accumulate), never
+      // before the version went live, and at most maxWindowMinutes back.
+      const earliest = windowEnd.getTime() - policy.monitor.maxWindowMinutes * 60_000;
+      const previous = await lastJudgedDriftRun(db, req.model, { workflowId: req.workflowId, runId: req.runId });
+      const from = new Date(
+        Math.max(earliest, production.stageChangedAt.getTime(), previous?.windowEnd.getTime() ?? -Infinity),
+      );
+      const read = await readPredictionWindow(db, {
+        model: req.model,
+        version: production.version,
+        task: model.task,
+        features: model.features,
+        classes: model.target.classes,
+        from,
+        to: windowEnd,
+        maxRows: policy.monitor.maxSampleRows,
+        seed: seedOf(`${req.workflowId}/${req.runId}`),
+      });
+      Context.current().heartbeat('window read');
+      const window = read.window;
+
+      let status: DriftRunStatus;
+      let report: DriftReport | null = null;
+      let verdict: PerformanceVerdict | null = null;
+      let reason: string | undefined;
+      const minRows = Math.max(policy.monitor.minRows, 1);
+      if (!production.referenceProfile) {
+        status = 'error';
+        reason = `version ${production.version} of ${req.model} has no reference profile: re-register it with its training data`;
+      } else if (window.rows < minRows) {
+        status = 'insufficient_data';
+        reason = `${window.rows} rows in the window, ${minRows} needed (policy.monitor.minRows)`;
+      } else {
+        const profile = parseProfile(production.referenceProfile);
+        const driftPolicy = resolveDriftPolicy({ minRows, ...policy.drift }, model.features);
+        // The previous judged window of the same version carries persistence across windows.
+        const history = previous?.version === production.version ? parseDriftState(previous.state) : null;
+        report = driftReport(profile, window, driftPolicy, history);
+        verdict = judgePerformance({
+          task: model.task,
+          policy: policy.performance,
+          reference: production.metrics,
+          window,
+          predictedClass: read.predictedClass,
+          labeledRows: read.labeledRows,
+          profile,
+        });
+        status = verdict?.decayed
+          ? 'performance_decay'
+          : report.status === 'insufficient_data'
+            ? 'insufficient_data'
+            : report.status;
+      }
+
+      const findings = report ? findingsOf(report) : [];
+      const facts: Record<string, number | string> = {
+        version: production.version,
+        rows: window.rows,
+        labeled: read.labeledRows,
+      };
+      if (report?.driftScore !== null && report?.driftScore !== undefined) facts.driftScore = report.driftScore;
+      if (verdict) {
+        facts[verdict.metric] = verdict.value;
+        if (verdict.reference !== null) facts[`reference_${verdict.metric}`] = verdict.reference;
+      }
+      const durationMs = performance.now() - started;
+      const driftRunId = await recordDriftRun(
+        db,
+        {
+          model: req.model,
+          version: production.version,
+          workflowId: req.workflowId,
+          runId: req.runId,
+          windowStart: from,
+          windowEnd,
+          rowsInWindow: read.rowsInWindow,
+          rowsSampled: window.rows,
+          labeledRows: read.labeledRows,
+          status,
+          driftScore: report?.driftScore ?? null,
+          driftedFeatures: report?.driftedFeatures.length ?? 0,
+          totalFeatures: model.features.length,
+          predictionDrift: report?.predictionDrift ?? false,
+          performance: verdict?.realized ? verdict : null,
+          estimatedPerformance: verdict && !verdict.realized ? verdict : null,
+          dataQuality: report?.dataQuality ?? null,
+          multivariate: report?.multivariate ?? null,
+          report: report
+            ? { status: report.status, flaggedFeatures: report.flaggedFeatures, policy: report.policy, reason }
+            : { reason },
+          // An unjudged window hands the previous state on unchanged.
+          state: report?.state ?? null,
+          durationMs,
+        },
+        report ? toResultRows(report) : [],
+      );
+      logger.info(
+        { model: req.model, version: production.version, status, driftRunId, rows: window.rows, durationMs },
+        'monitor window',
+      );
+      return {
+        ...base,
+        version: production.version,
+        driftRunId,
+        status,
+        driftScore: report?.driftScore ?? null,
+        driftedFeatures: report?.driftedFeatures.length ?? 0,
+        predictionDrift: report?.predictionDrift ?? false,
+        rowsInWindow: read.rowsInWindow,
+        rowsSampled: window.rows,
+        labeledRows: read.labeledRows,
+        windowStart: from.toISOString(),
+        windowEnd: req.windowEnd,
+        performance: verdict,
+        findings,
+        facts,
+        durationMs,
+        reason,
+      };
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Performance of a version on a window: realized from labels when enough arrived, otherwise
+ * estimated from the calibrated scores (confidence-based estimation, binary models only), and
+ * judged against the policy: below the floor, or below the reference value by maxDrop, is decay.
+ */
+import type { ModelPolicy, Task } from '../config/model';
+import type { ReferenceProfile } from '../stats/profile/referenceProfile';
+import type { DataWindow } from '../stats/types';
+import { expectedAccuracy, metricValue } from './liveMetrics';
+
+export interface PerformanceVerdict {
+  metric: string;
+  value: number;
+  /** The version's value on its training holdout, when registered with it. */
+  reference: number | null;
+  /** True when measured from labels; false when estimated from calibrated scores. */
+  realized: boolean;
+  labeledRows: number;
+  decayed: boolean;
+  reason: string;
+}
+
+/** Metrics where lower is better. */
+const LOWER_IS_BETTER = new Set(['rmse', 'mae', 'logloss', 'brier']);
+
+export function higherIsBetter(metric: string): boolean {
+  return !LOWER_IS_BETTER.has(metric);
+}
+
+export function defaultMetric(task: Task): string {
+  return task === 'regression' ? 'rmse' : 'accuracy';
+}
+
+/** The stored metric under its snake_case or camelCase name. */
+export function lookupMetric(metrics: Record<string, number>, metric: string): number | null {
+  const camel = metric.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const v = metrics[metric] ?? metrics[camel];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export interface PerformanceInput {
+  task: Task;
+  policy: ModelPolicy['performance'];
+  reference: Record<string, number>;
+  window: DataWindow;
+  predictedClass: Float64Array | null;
+  labeledRows: number;
+  profile: ReferenceProfile;
+}
+
+export function judgePerformance(input: PerformanceInput): PerformanceVerdict | null {
+  const metric = input.policy.metric ?? defaultMetric(input.task);
+  const reference = lookupMetric(input.reference, metric);
+  let value: number | null = null;
+  let realized = false;
+  if (input.labeledRows >= input.policy.minLabeledRows && input.window.labels) {
+    value = metricValue(metric, input.task, input.window.labels, input.window.prediction!, input.predictedClass);
+    realized = value !== null;
+  } else if (input.task === 'binary' && metric === 'accuracy' && input.profile.calibration && input.window.prediction) {
+    value = expectedAccuracy(input.profile.calibration, input.window.prediction);
+  }
+  if (value === null) return null;
+  const up = higherIsBetter(metric);
+  const belowFloor = input.policy.floor !== undefined && (up ? value < input.policy.floor : value > input.policy.floor);
+  const dropped =
+    reference !== null && (up ? value < reference - input.policy.maxDrop : value > reference + input.policy.maxDrop);
+  const how = realized ? `on ${input.labeledRows} labeled rows` : 'estimated from calibrated scores';
+  const reason = belowFloor
+    ? `${metric} ${round(value)} ${how} is past the floor ${input.policy.floor}`
+    : dropped
+      ? `${metric} ${round(value)} ${how} is more than ${input.policy.maxDrop} worse than the reference ${round(reference!)}`
+      : `${metric} ${round(value)} ${how}`;
+  return { metric, value, reference, realized, labeledRows: input.labeledRows, decayed: belowFloor || dropped, reason };
+}
+
+function round(v: number): number {
+  return Number(v.toPrecision(4));
+}

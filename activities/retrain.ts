@@ -1,0 +1,547 @@
+/**
+ * The steps of retrainAndDeploy. Each is idempotent under its key (<workflowId>/<runId>/<step>):
+ * a retried or re-run step finds what it already wrote (dataset, version, deployment) instead of
+ * writing it twice. Data moves between steps by dataset id in PostgreSQL, never through history.
+ */
+import { Context } from '@temporalio/activity';
+import type { ModelSpec } from '../onnx/model';
+import { OnnxModel } from '../onnx/model';
+import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
+import {
+  getModel,
+  getModelOnnx,
+  getVersionInStage,
+  insertModelVersion,
+  NotFoundError,
+  transitionStage,
+  type DeploymentAction,
+  type ModelRecord,
+  type Stage,
+} from '../store/models';
+import { setReferenceProfile } from '../store/referenceProfiles';
+import {
+  assembleRetrainDataset,
+  dropDatasetRows,
+  getRetrainDataset,
+  readDatasetRows,
+  setDatasetVersion,
+  trainingDatasetsOf,
+} from '../store/retrainDatasets';
+import {
+  getRetrainRun,
+  startRetrainRun,
+  updateRetrainRun,
+  type RetrainStatus,
+  type RetrainTrigger,
+} from '../store/retrainRuns';
+import { readLabeledPredictions } from '../store/window';
+import { rowsToDataWindow } from './dataWindow';
+import type { ActivityDeps } from './deps';
+import { metricValue } from './liveMetrics';
+import { defaultMetric, higherIsBetter } from './performance';
+import { runPolicyTrainer } from './trainer';
+
+export class InsufficientDataError extends Error {
+  override name = 'InsufficientDataError';
+}
+
+export interface RetrainPlan {
+  championVersion: number | null;
+  enabled: boolean;
+  approval: { required: boolean; timeoutMinutes: number; onTimeout: 'approve' | 'reject' };
+  shadowMinutes: number;
+  canaryMinutes: number;
+  canaryShare: number;
+  observeMinutes: number;
+}
+
+export interface DatasetSummary {
+  datasetId: number;
+  referenceRows: number;
+  recentRows: number;
+  trainRows: number;
+  holdoutRows: number;
+}
+
+export interface ChallengerSummary {
+  version: number;
+  trainer: string;
+  trainRows: number;
+}
+
+export interface ValidationVerdict {
+  accepted: boolean;
+  metric: string;
+  champion: number | null;
+  challenger: number;
+  reason: string;
+  facts: Record<string, number | string>;
+}
+
+export interface LiveComparison {
+  verdict: 'better' | 'same' | 'worse' | 'insufficient';
+  metric: string;
+  challenger: number | null;
+  champion: number | null;
+  labeledRows: number;
+  summary: string;
+  facts: Record<string, number | string>;
+}
+
+/** Fewest holdout rows a champion/challenger comparison is made on. */
+const MIN_HOLDOUT_ROWS = 50;
+/** Most recent labeled rows a retrain takes from the prediction log. */
+const MAX_RECENT_ROWS = 200_000;
+/** Labeled live rows a comparison scores at most. */
+const MAX_LIVE_ROWS = 20_000;
+/** Rows timed for the latency check. */
+const LATENCY_ROWS = 256;
+
+function specOf(model: ModelRecord): ModelSpec {
+  return { name: model.name, task: model.task, features: model.features, target: model.target };
+}
+
+function seedOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h | 0;
+}
+
+/** Heartbeats every few seconds while `work` runs, so a long SQL statement or fit still proves the worker alive. */
+async function withHeartbeat<T>(detail: string, work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat(detail);
+  const timer = setInterval(() => ctx.heartbeat(detail), 2_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Scores rows and computes the policy metric against their labels. */
+async function scoreMetric(
+  onnx: Uint8Array,
+  model: ModelRecord,
+  metric: string,
+  rows: Parameters<OnnxModel['predict']>[0],
+  labels: readonly string[],
+): Promise<number | null> {
+  const loaded = await OnnxModel.load(onnx, specOf(model));
+  try {
+    const out = await loaded.predict(rows);
+    const window = rowsToDataWindow(model.features, model.task, model.target.classes, rows, labels, out.scores);
+    const classIndex = new Map((model.target.classes ?? []).map((c, i) => [c, i]));
+    const predicted = out.labels ? Float64Array.from(out.labels, (l) => classIndex.get(l) ?? NaN) : null;
+    return metricValue(metric, model.task, window.labels!, out.scores, predicted);
+  } finally {
+    await loaded.release();
+  }
+}
+
+export function createRetrainActivities({ db, logger }: ActivityDeps) {
+  return {
+    /** Records the cycle and returns the policy's plan for it. */
+    async beginRetrain(req: {
+      model: string;
+      workflowId: string;
+      runId: string;
+      trigger: RetrainTrigger;
+      driftRunId?: number;
+    }): Promise<RetrainPlan> {
+      const model = await getModel(db, req.model);
+      const existing = await getRetrainRun(db, req.workflowId, req.runId);
+      const champion = existing
+        ? existing.championVersion
+        : ((await getVersionInStage(db, req.model, 'production'))?.version ?? null);
+      await startRetrainRun(db, { ...req, championVersion: champion });
+      const r = model.policy.retrain;
+      return {
+        championVersion: champion,
+        enabled: r.enabled,
+        approval: r.approval,
+        shadowMinutes: r.shadowMinutes,
+        canaryMinutes: r.canaryMinutes,
+        canaryShare: r.canaryShare,
+        observeMinutes: r.observeMinutes,
+      };
+    },
+
+    async setRetrainStep(req: {
+      workflowId: string;
+      runId: string;
+      step: string;
+      status?: RetrainStatus;
+      reason?: string;
+    }): Promise<void> {
+      await updateRetrainRun(db, req.workflowId, req.runId, { step: req.step, status: req.status, reason: req.reason });
+    },
+
+    /** Writes the final status; returns the version in production now. */
+    async finishRetrain(req: {
+      workflowId: string;
+      runId: string;
+      model: string;
+      outcome: 'deployed' | 'rejected' | 'rolled_back' | 'disabled';
+      reason: string;
+    }): Promise<number | null> {
+      const status: RetrainStatus = req.outcome === 'disabled' ? 'rejected' : req.outcome;
+      await updateRetrainRun(db, req.workflowId, req.runId, { step: req.outcome, status, reason: req.reason });
+      logger.info({ ...req }, 'retrain finished');
+      return (await getVersionInStage(db, req.model, 'production'))?.version ?? null;
+    },
+
+    async failRetrain(req: { workflowId: string; runId: string; step: string; reason: string }): Promise<void> {
+      await updateRetrainRun(db, req.workflowId, req.runId, { status: 'failed', reason: `${req.step}: ${req.reason}` });
+    },
+
+    /** Step 1: the champion's training data plus the recent labeled window, split by time. */
+    async assembleTrainingData(req: {
+      model: string;
+      workflowId: string;
+      runId: string;
+      championVersion: number | null;
+      idempotencyKey: string;
+    }): Promise<DatasetSummary> {
+      const model = await getModel(db, req.model);
+      const policy = model.policy.retrain;
+      const now = Date.now();
+      const reference = policy.includeReference ? await trainingDatasetsOf(db, req.model, req.championVersion) : [];
+      const dataset = await withHeartbeat('assembling', () =>
+        assembleRetrainDataset(db, {
+          model: req.model,
+          idempotencyKey: req.idempotencyKey,
+          referenceDatasets: reference,
+          recentFrom: new Date(now - policy.recentWindowHours * 3_600_000),
+          recentTo: new Date(now),
+          holdoutFraction: policy.holdoutFraction,
+          maxRecentRows: MAX_RECENT_ROWS,
+        }),
+      );
+      await updateRetrainRun(db, req.workflowId, req.runId, { datasetId: dataset.id });
+      if (dataset.holdoutRows < MIN_HOLDOUT_ROWS || dataset.trainRows < MIN_HOLDOUT_ROWS) {
+        throw new InsufficientDataError(
+          `model ${req.model}: retrain dataset ${dataset.id} has ${dataset.trainRows} training and ${dataset.holdoutRows} holdout rows ` +
+            `(${dataset.referenceRows} reference, ${dataset.recentRows} recent labeled); at least ${MIN_HOLDOUT_ROWS} of each are needed: ` +
+            `wait for labels, widen policy.retrain.recentWindowHours or set includeReference`,
+        );
+      }
+      return {
+        datasetId: dataset.id,
+        referenceRows: dataset.referenceRows,
+        recentRows: dataset.recentRows,
+        trainRows: dataset.trainRows,
+        holdoutRows: dataset.holdoutRows,
+      };
+    },
+
+    /** Step 2: trains on the train part and registers the challenger as a candidate (once per key). */
+    async trainChallenger(req: {
+      model: string;
+      workflowId: string;
+      datasetId: number;
+      championVersion: number | null;
+      idempotencyKey: string;
+    }): Promise<ChallengerSummary> {
+      const existing = await db.query(
+        `SELECT version, trainer, training_rows FROM model_versions WHERE idempotency_key = $1`,
+        [req.idempotencyKey],
+      );
+      if (existing.rows.length) {
+        const row = existing.rows[0];
+        return { version: row.version, trainer: row.trainer, trainRows: row.training_rows ?? 0 };
+      }
+      const model = await getModel(db, req.model);
+      const trainer = model.policy.retrain.trainer;
+      const dataset = await getRetrainDataset(db, req.datasetId);
+      const train = await readDatasetRows(db, req.datasetId, 'train', model.features);
+      const ctx = Context.current();
+      const fitted = await withHeartbeat('training', () =>
+        runPolicyTrainer(specOf(model), trainer, train, {
+          onProgress: (p) => ctx.heartbeat(`${p.phase} ${p.done}/${p.total}`),
+          signal: ctx.cancellationSignal,
+        }),
+      );
+      const trainerName = trainer.type === 'builtin' ? trainer.algorithm : 'external';
+      const version = await insertModelVersion(db, {
+        model: req.model,
+        onnx: fitted.onnx,
+        trainer: trainerName,
+        metrics: Object.fromEntries(
+          Object.entries(fitted.diagnostics).filter(([, v]) => typeof v === 'number'),
+        ) as Record<string, number>,
+        stage: 'candidate',
+        stageReason: `trained by ${req.workflowId}`,
+        parentVersion: req.championVersion,
+        workflowId: req.workflowId,
+        trainingRows: dataset.trainRows,
+        trainingWindow: { from: dataset.recentFrom, to: dataset.recentTo },
+        idempotencyKey: req.idempotencyKey,
+      });
+      await setDatasetVersion(db, req.datasetId, version.version);
+      logger.info({ model: req.model, version: version.version, rows: train.rows.length }, 'challenger trained');
+      return { version: version.version, trainer: trainerName, trainRows: train.rows.length };
+    },
+
+    /**
+     * Step 3: schema and output checks, latency, and champion vs challenger on the same holdout.
+     * The challenger is accepted only when it beats the champion by policy.retrain.minImprovement.
+     */
+    async validateChallenger(req: {
+      model: string;
+      workflowId: string;
+      runId: string;
+      datasetId: number;
+      championVersion: number | null;
+      challengerVersion: number;
+    }): Promise<ValidationVerdict> {
+      const model = await getModel(db, req.model);
+      const metric = model.policy.performance.metric ?? defaultMetric(model.task);
+      const up = higherIsBetter(metric);
+      const holdout = await readDatasetRows(db, req.datasetId, 'holdout', model.features);
+      const challengerOnnx = await getModelOnnx(db, req.model, req.challengerVersion);
+      const reject = async (
+        reason: string,
+        facts: Record<string, number | string> = {},
+      ): Promise<ValidationVerdict> => {
+        await updateRetrainRun(db, req.workflowId, req.runId, { challengerVersion: req.challengerVersion, reason });
+        return { accepted: false, metric, champion: null, challenger: NaN, reason, facts };
+      };
+
+      let challengerModel: OnnxModel;
+      try {
+        challengerModel = await OnnxModel.load(challengerOnnx, specOf(model));
+      } catch (err) {
+        return reject(`challenger ${req.challengerVersion} does not load: ${(err as Error).message}`);
+      }
+      let latencyMsPerBatch: number;
+      try {
+        const out = await challengerModel.predict(holdout.rows);
+        for (let i = 0; i < out.scores.length; i++) {
+          if (!Number.isFinite(out.scores[i])) {
+            return reject(`challenger ${req.challengerVersion} outputs ${out.scores[i]} for holdout row ${i}`);
+          }
+        }
+        const batch = holdout.rows.slice(0, LATENCY_ROWS);
+        const t0 = performance.now();
+        for (let k = 0; k < 5; k++) await challengerModel.predict(batch);
+        latencyMsPerBatch = (performance.now() - t0) / 5;
+      } finally {
+        await challengerModel.release();
+      }
+      Context.current().heartbeat('challenger scored');
+      const challenger = await scoreMetric(challengerOnnx, model, metric, holdout.rows, holdout.labels);
+      if (challenger === null) return reject(`${metric} cannot be computed on the holdout of dataset ${req.datasetId}`);
+      const champion =
+        req.championVersion === null
+          ? null
+          : await scoreMetric(
+              await getModelOnnx(db, req.model, req.championVersion),
+              model,
+              metric,
+              holdout.rows,
+              holdout.labels,
+            );
+      const minImprovement = model.policy.retrain.minImprovement;
+      const gain = champion === null ? Infinity : up ? challenger - champion : champion - challenger;
+      const facts: Record<string, number | string> = {
+        metric,
+        challenger,
+        holdoutRows: holdout.rows.length,
+        latencyMsPer256Rows: Number(latencyMsPerBatch.toFixed(3)),
+      };
+      if (champion !== null) facts.champion = champion;
+      await updateRetrainRun(db, req.workflowId, req.runId, {
+        challengerVersion: req.challengerVersion,
+        challengerMetrics: { [metric]: challenger, holdoutRows: holdout.rows.length },
+        championMetrics: champion === null ? undefined : { [metric]: champion, holdoutRows: holdout.rows.length },
+      });
+      const on = `on ${holdout.rows.length} holdout rows`;
+      if (gain < minImprovement) {
+        return {
+          accepted: false,
+          metric,
+          champion,
+          challenger,
+          facts,
+          reason: `challenger ${req.challengerVersion} ${metric} ${challenger.toFixed(4)} vs champion ${req.championVersion} ${champion!.toFixed(4)} ${on}: does not beat it by ${minImprovement} (policy.retrain.minImprovement)`,
+        };
+      }
+      return {
+        accepted: true,
+        metric,
+        champion,
+        challenger,
+        facts,
+        reason:
+          champion === null
+            ? `challenger ${req.challengerVersion} ${metric} ${challenger.toFixed(4)} ${on}; no champion to beat`
+            : `challenger ${req.challengerVersion} ${metric} ${challenger.toFixed(4)} beats champion ${req.championVersion} ${champion.toFixed(4)} ${on}`,
+      };
+    },
+
+    /** Marks a challenger rejected and drops its dataset rows (once per key). */
+    async retireChallenger(req: {
+      model: string;
+      version: number;
+      workflowId: string;
+      reason: string;
+      idempotencyKey: string;
+      datasetId: number;
+    }): Promise<void> {
+      await transitionStage(db, {
+        model: req.model,
+        version: req.version,
+        to: 'rejected',
+        action: 'reject',
+        reason: req.reason,
+        workflowId: req.workflowId,
+        idempotencyKey: req.idempotencyKey,
+      });
+      await dropDatasetRows(db, req.datasetId);
+    },
+
+    /** Moves a version to a stage (once per key); returns when it entered the stage (ISO). */
+    async moveToStage(req: {
+      model: string;
+      version: number;
+      to: Stage;
+      action: DeploymentAction;
+      workflowId: string;
+      reason: string;
+      idempotencyKey: string;
+    }): Promise<string> {
+      await transitionStage(db, req);
+      const { rows } = await db.query(`SELECT at FROM deployments WHERE idempotency_key = $1`, [req.idempotencyKey]);
+      if (!rows.length) throw new NotFoundError(`deployment ${req.idempotencyKey} was not recorded`);
+      return (rows[0].at as Date).toISOString();
+    },
+
+    /**
+     * Live comparison on the same rows: the challenger's logged predictions in `stage` since `since`
+     * that have labels, against the champion re-scoring those very features. Worse means below the
+     * champion by more than policy.retrain.rollbackMargin.
+     */
+    async compareLive(req: {
+      model: string;
+      challengerVersion: number;
+      championVersion: number | null;
+      stage: 'production' | 'canary' | 'shadow';
+      since: string;
+    }): Promise<LiveComparison> {
+      const model = await getModel(db, req.model);
+      const metric = model.policy.performance.metric ?? defaultMetric(model.task);
+      const live = await withHeartbeat('reading live rows', () =>
+        readLabeledPredictions(db, {
+          model: req.model,
+          version: req.challengerVersion,
+          stage: req.stage,
+          features: model.features,
+          from: new Date(req.since),
+          to: new Date(),
+          maxRows: MAX_LIVE_ROWS,
+          seed: seedOf(`${req.model}/${req.challengerVersion}/${req.stage}`),
+        }),
+      );
+      const facts: Record<string, number | string> = { metric, labeledRows: live.rows.length, stage: req.stage };
+      const minRows = model.policy.performance.minLabeledRows;
+      if (live.rows.length < minRows || req.championVersion === null) {
+        return {
+          verdict: 'insufficient',
+          metric,
+          challenger: null,
+          champion: null,
+          labeledRows: live.rows.length,
+          facts,
+          summary: `${live.rows.length} labeled ${req.stage} rows of version ${req.challengerVersion}, ${minRows} needed (policy.performance.minLabeledRows)`,
+        };
+      }
+      const classIndex = new Map((model.target.classes ?? []).map((c, i) => [c, i]));
+      const window = rowsToDataWindow(
+        model.features,
+        model.task,
+        model.target.classes,
+        live.rows,
+        live.labels,
+        live.scores,
+      );
+      const predicted =
+        model.task === 'regression'
+          ? null
+          : Float64Array.from(live.predicted, (l) => (l === null ? NaN : (classIndex.get(l) ?? NaN)));
+      const challenger = metricValue(metric, model.task, window.labels!, live.scores, predicted);
+      const champion = await scoreMetric(
+        await getModelOnnx(db, req.model, req.championVersion),
+        model,
+        metric,
+        live.rows,
+        live.labels,
+      );
+      if (challenger === null || champion === null) {
+        return {
+          verdict: 'insufficient',
+          metric,
+          challenger,
+          champion,
+          labeledRows: live.rows.length,
+          facts,
+          summary: `${metric} cannot be computed on the live rows`,
+        };
+      }
+      const margin = model.policy.retrain.rollbackMargin;
+      const up = higherIsBetter(metric);
+      const deficit = up ? champion - challenger : challenger - champion;
+      facts.challenger = challenger;
+      facts.champion = champion;
+      const verdict = deficit > margin ? 'worse' : deficit < 0 ? 'better' : 'same';
+      return {
+        verdict,
+        metric,
+        challenger,
+        champion,
+        labeledRows: live.rows.length,
+        facts,
+        summary: `live ${metric} of version ${req.challengerVersion} ${challenger.toFixed(4)} vs ${champion.toFixed(4)} for version ${req.championVersion} on the same ${live.rows.length} labeled rows (margin ${margin})`,
+      };
+    },
+
+    /**
+     * Step 6: the new version's reference profile, from the recent part of its dataset (what it will
+     * see in production), with its own scores so prediction drift and calibration refer to it.
+     */
+    async storeReferenceProfile(req: { model: string; version: number; datasetId: number }): Promise<void> {
+      const model = await getModel(db, req.model);
+      const dataset = await getRetrainDataset(db, req.datasetId);
+      const parts = await Promise.all([
+        readDatasetRows(db, req.datasetId, 'train', model.features),
+        readDatasetRows(db, req.datasetId, 'holdout', model.features),
+      ]);
+      const rows = [...parts[0].rows, ...parts[1].rows];
+      const labels = [...parts[0].labels, ...parts[1].labels];
+      const ts = [...parts[0].ts, ...parts[1].ts];
+      // Recent rows describe the traffic the new version will serve; old reference rows only when too few.
+      const recent = ts.map((t, i) => (t >= dataset.recentFrom ? i : -1)).filter((i) => i >= 0);
+      const pick = recent.length >= Math.max(model.policy.monitor.minRows, 200) ? recent : rows.map((_r, i) => i);
+      const profileRows = pick.map((i) => rows[i]);
+      const profileLabels = pick.map((i) => labels[i]);
+      const loaded = await OnnxModel.load(await getModelOnnx(db, req.model, req.version), specOf(model));
+      let scores: Float64Array;
+      try {
+        scores = (await loaded.predict(profileRows)).scores;
+      } finally {
+        await loaded.release();
+      }
+      Context.current().heartbeat('scored');
+      const window = rowsToDataWindow(
+        model.features,
+        model.task,
+        model.target.classes,
+        profileRows,
+        profileLabels,
+        scores,
+      );
+      const profile = buildReferenceProfile(window, model.features);
+      await setReferenceProfile(db, req.model, req.version, profile);
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/** A version's reference profile (model_versions.reference_profile): what every monitoring run compares against. */
+import type { Queryable } from './db';
+
+/** Stores the profile of a version; the monitor reads it from the next run on. */
+export async function setReferenceProfile(
+  db: Queryable,
+  model: string,
+  version: number,
+  profile: unknown,
+): Promise<void> {
+  const { rowCount } = await db.query(
+    `UPDATE model_versions SET reference_profile = $3 WHERE model = $1 AND version = $2`,
+    [model, version, JSON.stringify(profile)],
+  );
+  if (rowCount === 0) throw new Error(`model ${model} has no version ${version} to store a reference profile on`);
+}
