@@ -1,0 +1,2 @@
+export { bonferroni } from './bonferroni';
+export { benjaminiHochberg } from './benjaminiHochberg';
