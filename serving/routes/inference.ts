@@ -170,23 +170,9 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
     if (rows.length > ctx.maxInstances) {
       throw new InputError(`model ${name}: ${rows.length} rows in one request; at most ${ctx.maxInstances}`, 413);
     }
-    let served;
-    let shadow = null;
-    if (version === null) {
-      const route = ctx.models.route(model);
-      if (!route) throw new InputError(`model ${name} has no production or canary version loaded`, 503);
-      ({ served, shadow } = route);
-    } else {
-      served = ctx.models.version(model, version);
-      if (!served) {
-        const live = [model.production, model.canary].filter((v) => v !== null).map((v) => v!.version);
-        throw new InputError(
-          `model ${name} version ${version} is not served; served versions: ${live.join(', ')}`,
-          404,
-        );
-      }
-      shadow = model.shadow;
-    }
+    const route = version === null ? ctx.models.route(model) : pinned(model, version);
+    if (!route) throw new InputError(`model ${name} has no production or canary version loaded`, 503);
+    const { served, shadow } = route;
     request.servedBy = { model: name, route: 'v2_infer', version: served.version, stage: served.stage };
     const scored = await scoreRequest(ctx, model, served, shadow, rows, startedAt);
     const { batch, offset, n, ids } = scored;
