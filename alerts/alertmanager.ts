@@ -34,7 +34,10 @@ export function alertmanagerAlerts(message: AlertMessage, now: Date = new Date()
     summary: message.summary,
     description: [
       message.nextText,
-      ...Object.entries(message.facts).map(([k, v]) => `${k}: ${v}`),
+      // Sorted: the message went through jsonb, which does not keep key order.
+      ...Object.keys(message.facts)
+        .sort()
+        .map((k) => `${k}: ${message.facts[k]}`),
       ...(message.resolution ? [`resolved: ${message.resolution}`] : []),
     ].join('\n'),
     next_step: message.next,
