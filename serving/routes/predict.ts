@@ -67,7 +67,7 @@ export const predictRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async 
         return { model: name, version: served.version, stage: served.stage, ids, predictions: scores, scores };
       }
       const c = batch.classes.length;
-      const probabilities = new Array<number[]>(n);
+      const probabilities = new Array<Array<number | null>>(n);
       for (let i = 0; i < n; i++) {
         probabilities[i] = jsonNumbers(batch.probabilities.subarray((offset + i) * c, (offset + i + 1) * c));
       }
