@@ -2,6 +2,7 @@
  * A monitoring run's status as a number for state timelines (Grafana colours numbers through value
  * mappings; a text value column would be taken for a series name by the SQL data source).
  */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { codeMappings } from './panels';
 
 const STATUSES = [
@@ -21,9 +22,9 @@ export function statusCode(column: string): string {
 export const statusMappings = codeMappings(STATUSES.map((s) => ({ value: s.value, text: s.status, color: s.color })));
 
 /** Colours for the status text in tables. */
-export const statusTextMappings = [
+export const statusTextMappings: dashboard.ValueMapping[] = [
   {
-    type: 'value' as const,
+    type: dashboard.MappingType.ValueToText,
     options: Object.fromEntries(STATUSES.map((s) => [s.status, { color: s.color, index: s.value }])),
   },
 ];
