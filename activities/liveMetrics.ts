@@ -1,15 +1,17 @@
 /**
- * Metrics over a window's labeled rows (rows whose label is NaN are skipped), by policy name.
- * Thin adapter until the statistics engine's metrics land in stats/metrics.
+ * The policy's metric over a window's labeled rows, by name, through stats/metrics; and its
+ * estimate from calibrated scores where labels have not arrived (stats/estimation).
  */
 import type { Task } from '../config/model';
-import { calibrate } from '../stats/estimation/isotonicCalibration';
+import { estimatePerformance } from '../stats/estimation/performanceEstimation';
+import { accuracy, f1, mae, r2, rmse, rocAuc } from '../stats/metrics/index';
 import type { CalibrationMap } from '../stats/profile/referenceProfile';
 
 /**
- * Computes `metric` for rows with a label. `scores` is P(positive) for binary models and the
- * predicted value for regression; `predictedClass` the predicted class index (classification).
- * Returns null when no row is labeled or the metric does not apply to the task.
+ * Computes `metric` over the rows with a label. `scores` is P(positive) for binary models and
+ * the predicted value for regression; `predictedClass` the predicted class index (classification,
+ * NaN where unknown: then the binary score decides at 0.5). Returns null when no row is labeled,
+ * the metric does not apply to the task, or it is undefined on these rows (one class for ROC AUC).
  */
 export function metricValue(
   metric: string,
@@ -18,87 +20,42 @@ export function metricValue(
   scores: Float64Array,
   predictedClass: Float64Array | null,
 ): number | null {
-  const n = labels.length;
-  if (task === 'regression') {
-    let count = 0;
-    let se = 0;
-    let ae = 0;
-    let sum = 0;
-    let sumSq = 0;
-    for (let i = 0; i < n; i++) {
-      const y = labels[i];
-      const p = scores[i];
-      if (Number.isNaN(y) || Number.isNaN(p)) continue;
-      count++;
-      se += (y - p) * (y - p);
-      ae += Math.abs(y - p);
-      sum += y;
-      sumSq += y * y;
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) if (!Number.isNaN(labels[i]) && Number.isFinite(scores[i])) n++;
+  if (n === 0) return null;
+  const yTrue = new Float64Array(n);
+  const yScore = new Float64Array(n);
+  const yPred = new Float64Array(n);
+  for (let i = 0, j = 0; i < labels.length; i++) {
+    if (Number.isNaN(labels[i]) || !Number.isFinite(scores[i])) continue;
+    yTrue[j] = labels[i];
+    yScore[j] = scores[i];
+    const k = predictedClass ? predictedClass[i] : NaN;
+    yPred[j] = task === 'regression' ? scores[i] : Number.isNaN(k) ? (scores[i] >= 0.5 ? 1 : 0) : k;
+    j++;
+  }
+  try {
+    if (task === 'regression') {
+      if (metric === 'rmse') return rmse(yTrue, yScore);
+      if (metric === 'mae') return mae(yTrue, yScore);
+      if (metric === 'r2') return r2(yTrue, yScore);
+      return null;
     }
-    if (count === 0) return null;
-    if (metric === 'rmse') return Math.sqrt(se / count);
-    if (metric === 'mae') return ae / count;
-    if (metric === 'r2') {
-      const ss = sumSq - (sum * sum) / count;
-      return ss > 0 ? 1 - se / ss : null;
-    }
+    if (metric === 'accuracy') return accuracy(yTrue, yPred);
+    if (metric === 'f1') return f1(yTrue, yPred, { average: task === 'binary' ? 'binary' : 'macro' });
+    if ((metric === 'roc_auc' || metric === 'rocAuc') && task === 'binary') return rocAuc(yTrue, yScore);
     return null;
+  } catch (err) {
+    // Undefined on these rows (e.g. one class only): no verdict rather than a failed round.
+    if (err instanceof RangeError) return null;
+    throw err;
   }
-  let count = 0;
-  let correct = 0;
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  for (let i = 0; i < n; i++) {
-    const y = labels[i];
-    if (Number.isNaN(y)) continue;
-    const k = predictedClass && !Number.isNaN(predictedClass[i]) ? predictedClass[i] : scores[i] >= 0.5 ? 1 : 0;
-    count++;
-    if (k === y) correct++;
-    if (k === 1 && y === 1) tp++;
-    if (k === 1 && y !== 1) fp++;
-    if (k !== 1 && y === 1) fn++;
-  }
-  if (count === 0) return null;
-  if (metric === 'accuracy') return correct / count;
-  if (metric === 'f1' && task === 'binary') return tp + fp + fn === 0 ? null : (2 * tp) / (2 * tp + fp + fn);
-  if ((metric === 'roc_auc' || metric === 'rocAuc') && task === 'binary') return rocAuc(labels, scores);
-  return null;
 }
 
-/** ROC AUC by the rank-sum (Mann–Whitney) formula with midranks for ties. */
-function rocAuc(labels: Float64Array, scores: Float64Array): number | null {
-  const idx: number[] = [];
-  for (let i = 0; i < labels.length; i++) if (!Number.isNaN(labels[i]) && !Number.isNaN(scores[i])) idx.push(i);
-  idx.sort((a, b) => scores[a] - scores[b]);
-  let pos = 0;
-  let rankSum = 0;
-  for (let i = 0; i < idx.length;) {
-    let j = i;
-    while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[i]]) j++;
-    const mid = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (labels[idx[k]] === 1) {
-        pos++;
-        rankSum += mid;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = idx.length - pos;
-  if (pos === 0 || neg === 0) return null;
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
-}
-
-/** Confidence-based expected accuracy: the mean of max(p, 1 − p) over calibrated scores. */
-export function expectedAccuracy(map: CalibrationMap, scores: Float64Array): number | null {
-  let sum = 0;
-  let count = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (Number.isNaN(scores[i])) continue;
-    const p = calibrate(map, scores[i]);
-    sum += p >= 0.5 ? p : 1 - p;
-    count++;
-  }
-  return count === 0 ? null : sum / count;
+/** Confidence-based estimate of a binary metric from calibrated scores; null when the metric is not estimable. */
+export function estimatedMetric(metric: string, map: CalibrationMap, scores: Float64Array): number | null {
+  const key = metric === 'roc_auc' ? 'rocAuc' : metric;
+  if (!['accuracy', 'precision', 'recall', 'f1', 'rocAuc'].includes(key)) return null;
+  const estimate = estimatePerformance(map, scores, { simulations: 20 });
+  return estimate.estimated[key as 'accuracy'] ?? null;
 }

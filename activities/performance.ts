@@ -6,7 +6,7 @@
 import type { ModelPolicy, Task } from '../config/model';
 import type { ReferenceProfile } from '../stats/profile/referenceProfile';
 import type { DataWindow } from '../stats/types';
-import { expectedAccuracy, metricValue } from './liveMetrics';
+import { estimatedMetric, metricValue } from './liveMetrics';
 
 export interface PerformanceVerdict {
   metric: string;
@@ -56,8 +56,8 @@ export function judgePerformance(input: PerformanceInput): PerformanceVerdict | 
   if (input.labeledRows >= input.policy.minLabeledRows && input.window.labels) {
     value = metricValue(metric, input.task, input.window.labels, input.window.prediction!, input.predictedClass);
     realized = value !== null;
-  } else if (input.task === 'binary' && metric === 'accuracy' && input.profile.calibration && input.window.prediction) {
-    value = expectedAccuracy(input.profile.calibration, input.window.prediction);
+  } else if (input.task === 'binary' && input.profile.calibration && input.window.prediction) {
+    value = estimatedMetric(metric, input.profile.calibration, input.window.prediction);
   }
   if (value === null) return null;
   const up = higherIsBetter(metric);

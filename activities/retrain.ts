@@ -18,7 +18,7 @@ import {
   type ModelRecord,
   type Stage,
 } from '../store/models';
-import { setReferenceProfile } from '../store/referenceProfiles';
+import { mergeVersionMetrics, setReferenceProfile } from '../store/referenceProfiles';
 import {
   assembleRetrainDataset,
   dropDatasetRows,
@@ -262,14 +262,12 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
           signal: ctx.cancellationSignal,
         }),
       );
-      const trainerName = trainer.type === 'builtin' ? trainer.algorithm : 'external';
+      const trainerName = fitted.trainer;
       const version = await insertModelVersion(db, {
         model: req.model,
         onnx: fitted.onnx,
         trainer: trainerName,
-        metrics: Object.fromEntries(
-          Object.entries(fitted.diagnostics).filter(([, v]) => typeof v === 'number'),
-        ) as Record<string, number>,
+        metrics: fitted.diagnostics,
         stage: 'candidate',
         stageReason: `trained by ${req.workflowId}`,
         parentVersion: req.championVersion,
@@ -351,6 +349,8 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
         latencyMsPer256Rows: Number(latencyMsPerBatch.toFixed(3)),
       };
       if (champion !== null) facts.champion = champion;
+      // The holdout value is the version's reference for performance decay once it serves.
+      await mergeVersionMetrics(db, req.model, req.challengerVersion, { [metric]: challenger });
       await updateRetrainRun(db, req.workflowId, req.runId, {
         challengerVersion: req.challengerVersion,
         challengerMetrics: { [metric]: challenger, holdoutRows: holdout.rows.length },

@@ -1,16 +1,22 @@
 /**
- * Runs the trainer a model's policy names on a training set and returns the ONNX bytes.
- * Thin adapter over the built-in fitters until training/ exports trainModel and runExternalTrainer.
+ * Runs the trainer a model's policy names on a training set and returns the ONNX bytes:
+ * the built-in trainers through training/trainModel. External trainers go through
+ * training's runExternalTrainer once it is exported; until then a policy naming one fails the
+ * step with TrainerError (not retried) saying so.
  */
 import type { ModelPolicy } from '../config/model';
-import type { FittedModel, FitOptions } from '../training/fittedModel';
-import { fitGbdt, gbdtParamsSchema } from '../training/gbdt/boosting';
-import { fitLogisticRegression, logisticParamsSchema } from '../training/logisticRegression';
-import { fitRidge, ridgeParamsSchema } from '../training/ridge';
+import type { FitOptions } from '../training/fittedModel';
+import { trainModel } from '../training/trainModel';
 import type { TrainingSet, TrainingSpec } from '../training/trainingSet';
 
 export class TrainerError extends Error {
   override name = 'TrainerError';
+}
+
+export interface TrainerOutput {
+  onnx: Uint8Array;
+  trainer: string;
+  diagnostics: Record<string, number>;
 }
 
 export async function runPolicyTrainer(
@@ -18,18 +24,20 @@ export async function runPolicyTrainer(
   trainer: ModelPolicy['retrain']['trainer'],
   train: TrainingSet,
   opts: FitOptions,
-): Promise<FittedModel> {
+): Promise<TrainerOutput> {
   if (trainer.type === 'external') {
     throw new TrainerError(
       `model ${spec.name}: external trainers are not wired into retraining yet; use a builtin trainer in policy.retrain.trainer`,
     );
   }
-  switch (trainer.algorithm) {
-    case 'logistic_regression':
-      return fitLogisticRegression(spec, logisticParamsSchema.parse(trainer.params), train, opts);
-    case 'ridge':
-      return fitRidge(spec, ridgeParamsSchema.parse(trainer.params), train, opts);
-    case 'gbdt':
-      return fitGbdt(spec, gbdtParamsSchema.parse(trainer.params), train, opts);
+  let trained;
+  try {
+    trained = await trainModel(spec, { algorithm: trainer.algorithm, params: trainer.params }, train, opts);
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    throw new TrainerError((err as Error).message, { cause: err });
   }
+  const diagnostics: Record<string, number> = { fitSeconds: trained.fitSeconds };
+  for (const [k, v] of Object.entries(trained.diagnostics)) if (typeof v === 'number') diagnostics[k] = v;
+  return { onnx: trained.onnx, trainer: trained.algorithm, diagnostics };
 }

@@ -1,4 +1,4 @@
-/** A version's reference profile (model_versions.reference_profile): what every monitoring run compares against. */
+/** What the loop records on a version after it is trained: its reference profile and holdout metrics. */
 import type { Queryable } from './db';
 
 /** Stores the profile of a version; the monitor reads it from the next run on. */
@@ -13,4 +13,18 @@ export async function setReferenceProfile(
     [model, version, JSON.stringify(profile)],
   );
   if (rowCount === 0) throw new Error(`model ${model} has no version ${version} to store a reference profile on`);
+}
+
+/** Adds metrics (e.g. the holdout value of the monitored metric) to a version's stored metrics. */
+export async function mergeVersionMetrics(
+  db: Queryable,
+  model: string,
+  version: number,
+  metrics: Record<string, number>,
+): Promise<void> {
+  await db.query(`UPDATE model_versions SET metrics = metrics || $3::jsonb WHERE model = $1 AND version = $2`, [
+    model,
+    version,
+    JSON.stringify(metrics),
+  ]);
 }
