@@ -4,3 +4,4 @@ export { chiSquareSurvival } from './chiSquareSurvival';
 export { normalCdf, normalSurvival } from './normal';
 export { kolmogorovSurvival } from './kolmogorovSurvival';
 export { smirnovSurvival } from './smirnovSurvival';
+export { besselK, besselKScaled } from './besselK';

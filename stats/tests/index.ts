@@ -7,3 +7,7 @@ export { jensenShannonDistance } from './jensenShannonDistance';
 export { wassersteinDistance } from './wassersteinDistance';
 export { wassersteinDistanceNormed, type NormedWassersteinOptions } from './wassersteinDistanceNormed';
 export { type Counts } from './countInput';
+export { cramerVonMises2samp } from './cramerVonMises2samp';
+export { andersonDarlingKSamp, type AndersonDarlingResult } from './andersonDarlingKSamp';
+export { fisherExact, type FisherResult, type Table2x2 } from './fisherExact';
+export { zTestProportions } from './zTestProportions';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  besselK,
   chiSquareSurvival,
   kolmogorovSurvival,
   logGamma,
@@ -9,7 +10,12 @@ import {
   smirnovSurvival,
 } from '../../stats/special';
 import {
+  andersonDarlingKSamp,
   chiSquareTest,
+  cramerVonMises2samp,
+  fisherExact,
+  type Table2x2,
+  zTestProportions,
   hellingerDistance,
   jensenShannonDistance,
   klDivergence,
@@ -99,6 +105,10 @@ describe('special functions match scipy.special', () => {
       if (expected > 1e-200) expectRelativelyClose(kolmogorovSurvival(n, x), expected, `kstwo.sf(${x}, ${n})`, 1e-8);
     }
   });
+  it('modified Bessel K (kv)', () => {
+    for (const [nu, x, expected] of special.besselK)
+      expectRelativelyClose(besselK(nu, x), expected, `kv(${nu}, ${x})`, 1e-12);
+  });
   it('Smirnov one-sided (smirnov)', () => {
     for (const [n, x, expected] of special.smirnovSurvival) {
       if (expected > 1e-200) expectRelativelyClose(smirnovSurvival(n, x), expected, `smirnov(${n}, ${x})`, 1e-8);
@@ -173,6 +183,67 @@ describe('histogram distances match scipy / the documented formulas', () => {
   });
 });
 
+interface MoreTests {
+  cramerVonMises: { name: string; a: number[]; b: number[]; statistic: number; pvalue: number }[];
+  andersonDarling: { name: string; samples: number[][]; statistic: number; pvalue: number }[];
+  fisher: { table: Table2x2; statistic: number | null; statisticKind: 'nan' | 'inf' | 'finite'; pvalue: number }[];
+  zTest: { counts: [number, number, number, number]; statistic: number; pvalue: number }[];
+}
+const more = loadStatsFixture<MoreTests>('moreTests.json');
+
+describe('cramerVonMises2samp matches scipy.stats.cramervonmises_2samp', () => {
+  it.each(more.cramerVonMises.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const result = cramerVonMises2samp(Float64Array.from(c.a), Float64Array.from(c.b));
+    expectRelativelyClose(result.statistic, c.statistic, `${c.name} statistic`);
+    expectPValueClose(result.pvalue, c.pvalue, `${c.name} pvalue`);
+  });
+});
+
+describe('andersonDarlingKSamp matches scipy.stats.anderson_ksamp (midrank)', () => {
+  it.each(more.andersonDarling.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const result = andersonDarlingKSamp(c.samples.map((s) => Float64Array.from(s)));
+    expectRelativelyClose(result.statistic, c.statistic, `${c.name} statistic`);
+    expectPValueClose(result.pvalue, c.pvalue, `${c.name} pvalue`);
+    expect(result.pvalueCapped).toBe(c.pvalue === 0.25);
+    expect(result.pvalueFloored).toBe(c.pvalue === 0.001);
+  });
+});
+
+describe('fisherExact and zTestProportions match scipy / statsmodels', () => {
+  it.each(more.fisher.map((c) => [JSON.stringify(c.table), c] as const))('fisher %s', (_name, c) => {
+    const result = fisherExact(c.table);
+    expectPValueClose(result.pvalue, c.pvalue, `fisher ${JSON.stringify(c.table)} pvalue`);
+    if (c.statisticKind === 'nan') expect(result.statistic).toBeNaN();
+    else if (c.statisticKind === 'inf') expect(result.statistic).toBe(Number.POSITIVE_INFINITY);
+    else expectRelativelyClose(result.statistic, c.statistic!, 'odds ratio');
+  });
+  it.each(more.zTest.map((c) => [c.counts.join(','), c] as const))('z test %s', (_name, c) => {
+    const result = zTestProportions(...c.counts);
+    expectRelativelyClose(result.statistic, c.statistic, 'z');
+    expectPValueClose(result.pvalue, c.pvalue, 'z test pvalue');
+  });
+  it('z test with identical all-or-nothing windows is defined', () => {
+    expect(zTestProportions(0, 10, 0, 20)).toEqual({ statistic: 0, pvalue: 1 });
+    expect(zTestProportions(5, 5, 9, 9)).toEqual({ statistic: 0, pvalue: 1 });
+  });
+  it('rejects impossible counts, naming them', () => {
+    expect(() => zTestProportions(11, 10, 1, 2)).toThrow(/successesRef is 11/);
+    expect(() => zTestProportions(1, 0, 1, 2)).toThrow(/totalRef is 0/);
+    expect(() =>
+      fisherExact([
+        [1, -1],
+        [2, 3],
+      ]),
+    ).toThrow(/table\[0\]\[1\] is -1/);
+    expect(() =>
+      fisherExact([
+        [1, 1.5],
+        [2, 3],
+      ]),
+    ).toThrow(/table\[0\]\[1\] is 1.5/);
+  });
+});
+
 describe('bad input: a clear RangeError naming the argument, never a NaN', () => {
   const good = Float64Array.from([1, 2, 3]);
   it('two-sample tests reject NaN and ±Infinity and empty samples', () => {
@@ -197,5 +268,18 @@ describe('bad input: a clear RangeError naming the argument, never a NaN', () =>
     expect(wassersteinDistance(constant, Float64Array.from([4]))).toBe(0);
     expect(wassersteinDistanceNormed(constant, Float64Array.from([5]))).toBe(1 / 1e-3);
     expect(chiSquareTest([5], [7])).toEqual({ statistic: 0, pvalue: 1, dof: 0 });
+    const cvm = cramerVonMises2samp(constant, Float64Array.from([4, 4, 4]));
+    expect(Number.isFinite(cvm.statistic) && cvm.pvalue >= 0 && cvm.pvalue <= 1).toBe(true);
+    expect(() => andersonDarlingKSamp([constant, Float64Array.from([4, 4])])).toThrow(/at least two distinct values/);
+  });
+  it('the other sample tests reject bad samples too', () => {
+    expect(() => cramerVonMises2samp(Float64Array.from([1]), Float64Array.from([1, 2]))).toThrow(/at least two values/);
+    expect(() => cramerVonMises2samp(Float64Array.from([1, Number.NaN]), Float64Array.from([1, 2]))).toThrow(
+      /a\[1\] is NaN/,
+    );
+    expect(() => andersonDarlingKSamp([Float64Array.from([1, 2, 3])])).toThrow(/at least two samples/);
+    expect(() => andersonDarlingKSamp([Float64Array.from([1, 2]), new Float64Array(0)])).toThrow(
+      /samples\[1\] is empty/,
+    );
   });
 });
