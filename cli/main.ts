@@ -2,6 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerMigrate } from './commands/migrate';
 import { registerModel } from './commands/model';
+import { registerMonitor } from './commands/monitor';
+import { registerRetrain } from './commands/retrain';
+import { registerServe } from './commands/serve';
 import { registerUp } from './commands/up';
 import { registerWorker } from './commands/worker';
 import { describe, exitCodeFor, EXIT } from './errors';
@@ -24,6 +27,9 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 PostgreSQL or Tempor
   registerWorker(program);
   registerMigrate(program);
   registerModel(program);
+  registerServe(program);
+  registerMonitor(program);
+  registerRetrain(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 /** Runs the driftloop worker in this process until `stop()`; shared by `driftloop worker` and `driftloop up`. */
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import protos from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from './dev/temporal';
 import type { DriftloopConfig } from '../config/index';
@@ -67,8 +67,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-const indexedType = temporal.api.enums.v1.IndexedValueType;
-const typeOf: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+// @temporalio/proto is CommonJS: take the namespace off the default export.
+const indexedType = protos.temporal.api.enums.v1.IndexedValueType;
+const typeOf: Record<string, protos.temporal.api.enums.v1.IndexedValueType> = {
   Keyword: indexedType.INDEXED_VALUE_TYPE_KEYWORD,
   Int: indexedType.INDEXED_VALUE_TYPE_INT,
   Double: indexedType.INDEXED_VALUE_TYPE_DOUBLE,
