@@ -354,7 +354,8 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
       }
       const outcome = 'outcome' in attempt ? attempt.outcome : undefined;
       if (outcome?.kind === 'retryable') {
-        logger.warn(
+        // Warn once per outage, not on every retry of it.
+        logger[attempt.attempts === 1 ? 'warn' : 'debug'](
           { eventId, sink, attempts: attempt.attempts, error: outcome.message },
           'alert sink unavailable; will retry',
         );
