@@ -59,6 +59,11 @@ export class CopyBuffer<T> {
     this.written = options.metrics.logWrittenRows.labels(options.table);
     this.dropped = options.metrics.logDroppedRows.labels(options.table);
     this.failures = options.metrics.logFlushFailures.labels(options.table);
+    // Export zeros from the start: "no loss" must be visible, not an absent series.
+    this.dropped.inc(0);
+    this.written.inc(0);
+    this.failures.inc(0);
+    this.queueGauge.set(0);
   }
 
   get queued(): number {
