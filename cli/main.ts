@@ -5,6 +5,8 @@ import { registerModel } from './commands/model';
 import { registerMonitor } from './commands/monitor';
 import { registerRetrain } from './commands/retrain';
 import { registerServe } from './commands/serve';
+import { registerReport } from './commands/report';
+import { registerPrune } from './commands/prune';
 import { registerUp } from './commands/up';
 import { registerWorker } from './commands/worker';
 import { describe, exitCodeFor, EXIT } from './errors';
@@ -30,6 +32,8 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 PostgreSQL or Tempor
   registerServe(program);
   registerMonitor(program);
   registerRetrain(program);
+  registerReport(program);
+  registerPrune(program);
   return program;
 }
 
