@@ -26,6 +26,7 @@ import {
   getOpenIncident,
   insertAlertEvent,
   insertIncident,
+  listFiringInAlertmanager,
   lockDelivery,
   lockIncidentKey,
   notifiedSinks,
@@ -310,6 +311,35 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
       if (notice.action === 'resolved')
         logger.info({ model: request.model, kind: request.kind, ...notice }, 'incident resolved');
       return notice;
+    },
+
+    /**
+     * Re-sends every firing incident to Alertmanager (for a schedule shorter than the alerts'
+     * endsAt horizon), so an incident stays active there even when no monitor run touches it.
+     * Returns the refresh events to deliver; idempotent per eventKey.
+     */
+    async refreshFiringIncidents(origin: EventOrigin): Promise<Array<{ eventId: number; sinks: SinkName[] }>> {
+      if (!config.alertmanagerUrl) return [];
+      return withTransaction(db, async (c) => {
+        const events: Array<{ eventId: number; sinks: SinkName[] }> = [];
+        for (const incident of await listFiringInAlertmanager(c)) {
+          const eventKey = `${origin.eventKey}/${incident.id}`;
+          const seen = await getEventByKey(c, eventKey);
+          const eventId =
+            seen?.eventId ??
+            (await insertAlertEvent(c, {
+              alertId: incident.id,
+              eventKey,
+              action: 'refresh',
+              message: messageOf(incident, 'refresh', new Date()),
+              workflowId: origin.workflowId,
+              runId: origin.runId,
+              deliveries: [{ sink: 'alertmanager', status: 'pending' }],
+            }));
+          events.push({ eventId, sinks: ['alertmanager'] });
+        }
+        return events;
+      });
     },
 
     /**

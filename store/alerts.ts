@@ -109,6 +109,17 @@ export async function resolveIncidentRow(q: Queryable, id: number, resolution: s
   return toIncident(rows[0]);
 }
 
+/** Firing incidents that Alertmanager already holds (a trigger or refresh pending or delivered there). */
+export async function listFiringInAlertmanager(q: Queryable): Promise<IncidentRecord[]> {
+  const { rows } = await q.query(
+    `SELECT a.* FROM alerts a WHERE a.status = 'firing' AND EXISTS (
+       SELECT 1 FROM alert_events e JOIN alert_deliveries d ON d.event_id = e.id
+       WHERE e.alert_id = a.id AND d.sink = 'alertmanager' AND d.status IN ('pending', 'delivered'))
+     ORDER BY a.id`,
+  );
+  return rows.map(toIncident);
+}
+
 /** The retrain for `model` now running or waiting for approval, if any. */
 export async function retrainInFlight(
   q: Queryable,

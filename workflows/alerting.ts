@@ -20,7 +20,7 @@ import type { SinkName } from '../alerts/types';
 import { MODEL_NAME } from './searchAttributes';
 
 // Recording an event is a short transaction; retry it through a database restart.
-const { openIncident, resolveIncident } = proxyActivities<Activities>({
+const { openIncident, resolveIncident, refreshFiringIncidents } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
@@ -130,4 +130,18 @@ export async function raiseAlert(input: RaiseAlertInput): Promise<AlertNotice> {
     );
   }
   return notice;
+}
+
+/**
+ * Re-sends every firing incident to Alertmanager. Meant for a Temporal Schedule every few minutes
+ * (well inside the alerts' endsAt horizon of three monitor intervals); monitor runs that see an
+ * incident again refresh it too.
+ */
+export async function refreshAlerts(): Promise<{ refreshed: number; failed: number }> {
+  const events = await refreshFiringIncidents(origin());
+  const reports = await Promise.all(events.map((e) => deliverAlert(e)));
+  return {
+    refreshed: reports.filter((r) => r.delivered.length > 0).length,
+    failed: reports.filter((r) => r.failed.length > 0).length,
+  };
 }

@@ -118,6 +118,19 @@ describe('Alertmanager sink', () => {
     expect(events.rows.map((r) => r.action)).toEqual(['trigger', 'refresh']);
   });
 
+  it('the refreshAlerts workflow (for a schedule) re-sends every firing incident', async () => {
+    const before = (await activeAlerts())[0];
+    await new Promise((r) => setTimeout(r, 1100));
+    const result = await temporal.env.client.workflow.execute('refreshAlerts', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `am-refresh-${Date.now()}`,
+    });
+    expect(result).toEqual({ refreshed: 1, failed: 0 });
+    expect(Date.parse((await activeAlerts())[0].endsAt)).toBeGreaterThan(Date.parse(before.endsAt));
+    const events = await tdb.db.query(`SELECT action FROM alert_events ORDER BY id`);
+    expect(events.rows.map((r) => r.action)).toEqual(['trigger', 'refresh', 'refresh']);
+  });
+
   it('delivers the resolve by re-sending the alert with endsAt', async () => {
     const notice = await raise({ action: 'resolve', model: 'fraud', kind: 'drift', reason: 'monitor saw no drift' });
     expect(notice).toMatchObject({ action: 'resolved', deliver: ['alertmanager'] });

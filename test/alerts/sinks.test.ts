@@ -4,6 +4,7 @@
  * the resolve, and the webhook's signature.
  */
 import { createHmac } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../alerts/webhook';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -270,5 +271,26 @@ describe('a drift incident through PagerDuty, Slack and a webhook', () => {
     });
     expect(result).toEqual({ incidentId: null, eventId: null, action: 'none', deliver: [], held: [], rateLimited: [] });
     expect(pagerduty.requests).toHaveLength(2);
+  });
+
+  it('fails raiseAlert with the sink message when a sink rejects the alert, after delivering to the others', async () => {
+    slack.respondWith(() => ({ status: 404, body: 'no_service' }));
+    const err = await raise(`rollback-churn-${Date.now()}`, { action: 'open', model: 'churn', kind: 'rollback' }).catch(
+      (e: unknown) => e as Error & { cause?: Error },
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(
+      /alert for churn \(rollback\) not delivered: slack: .*404: no_service/,
+    );
+    const { rows } = await tdb.db.query(
+      `SELECT d.sink, d.status, d.attempts, d.last_error FROM alert_deliveries d JOIN alert_events e ON e.id = d.event_id
+       JOIN alerts a ON a.id = e.alert_id WHERE a.kind = 'rollback' ORDER BY d.sink`,
+    );
+    expect(rows.map((r) => [r.sink, r.status, r.attempts])).toEqual([
+      ['pagerduty', 'delivered', 1],
+      ['slack', 'failed', 1],
+      ['webhook', 'delivered', 1],
+    ]);
+    expect(rows[1].last_error).toContain('no_service');
   });
 });
