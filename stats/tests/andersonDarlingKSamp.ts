@@ -1,4 +1,4 @@
-import { checkedSortedSample } from './sampleInput';
+import { checkedSortedSample, mergeSortedSamples } from './sampleInput';
 
 export interface AndersonDarlingResult {
   /** Standardized statistic (A²_akN − (k − 1)) / σ_N, scipy's `statistic`. */
@@ -31,15 +31,8 @@ export function andersonDarlingKSamp(samples: Float64Array[], opts: { sorted?: b
   const sorted = samples.map((s, index) =>
     checkedSortedSample('andersonDarlingKSamp', `samples[${index}]`, s, opts.sorted),
   );
-  let total = 0;
-  for (const s of sorted) total += s.length;
-  const pooled = new Float64Array(total);
-  let offset = 0;
-  for (const s of sorted) {
-    pooled.set(s, offset);
-    offset += s.length;
-  }
-  pooled.sort();
+  const pooled = mergeSortedSamples(sorted);
+  const total = pooled.length;
   if (total < 4) throw new RangeError(`andersonDarlingKSamp: needs at least 4 values in all, got ${total}`);
   if (pooled[0] === pooled[total - 1]) {
     throw new RangeError(

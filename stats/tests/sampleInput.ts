@@ -39,3 +39,26 @@ export function greatestCommonDivisor(a: number, b: number): number {
   while (y !== 0) [x, y] = [y, x % y];
   return x;
 }
+
+/** The ascending union (with repeats) of sorted samples, by pairwise linear merges: O(N log k), no sort. */
+export function mergeSortedSamples(samples: Float64Array[]): Float64Array {
+  let merged = samples;
+  while (merged.length > 1) {
+    const next: Float64Array[] = [];
+    for (let s = 0; s < merged.length; s += 2)
+      next.push(s + 1 < merged.length ? mergeTwo(merged[s], merged[s + 1]) : merged[s]);
+    merged = next;
+  }
+  return merged[0];
+}
+
+function mergeTwo(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
+}
