@@ -1,5 +1,5 @@
 /** Every workflow the driftloop worker runs. Deterministic code only; activities are imported as types. */
 export { setModelStage } from './registry';
-export { deliverAlert, raiseAlert } from './alerting';
+export { deliverAlert, raiseAlert, refreshAlerts } from './alerting';
 export { monitorModel } from './monitor';
 export { retrainAndDeploy } from './retrain';
