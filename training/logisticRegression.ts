@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { FeatureRow } from '../onnx/model';
-import { encodeDesign, fitDesign, type DesignMatrix, type DesignPlan } from './design';
+import { encodeDesign, fitDesign, readColumns, type DesignMatrix, type DesignPlan } from './design';
 import { minimizeLbfgs } from './lbfgs';
 import { addPreprocessing, attr, encodeModel, floatOutput, ml, newGraph } from './onnxGraph';
 import { encodeLabels, type TrainingSet, type TrainingSpec } from './trainingSet';
@@ -65,8 +65,9 @@ export async function fitLogisticRegression(
 ): Promise<FittedModel> {
   const classes = spec.target.classes ?? [];
   const y = encodeLabels(spec, train);
-  const plan = fitDesign(spec.features, train.rows, true);
-  const X = encodeDesign(plan, train.rows);
+  const trainColumns = readColumns(spec.features, train.rows);
+  const plan = fitDesign(spec.features, trainColumns, true);
+  const X = encodeDesign(plan, trainColumns);
   const { n, width: p, values } = X;
   const C = classes.length;
   const K = C === 2 ? 1 : C;
@@ -124,7 +125,7 @@ export async function fitLogisticRegression(
   const theta = result.x;
   const onnx = exportLogistic(plan, theta, K, p, C);
   const predictProba = (rows: readonly FeatureRow[]): Float64Array => {
-    const Xr = encodeDesign(plan, rows);
+    const Xr = encodeDesign(plan, readColumns(spec.features, rows));
     const m = Xr.n;
     const Zr = new Float64Array(K * m);
     linearScores(Xr, K, theta, Zr);

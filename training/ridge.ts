@@ -5,7 +5,7 @@
  * Exported as Imputer → Scaler / OneHotEncoder → LinearRegressor, output "variable" [N,1].
  */
 import { z } from 'zod';
-import { encodeDesign, fitDesign, type DesignMatrix } from './design';
+import { encodeDesign, fitDesign, readColumns, type DesignMatrix } from './design';
 import type { FitOptions, FittedModel } from './fittedModel';
 import { addPreprocessing, attr, encodeModel, floatOutput, ml, newGraph } from './onnxGraph';
 import { encodeLabels, type TrainingSet, type TrainingSpec } from './trainingSet';
@@ -61,8 +61,9 @@ export async function fitRidge(
   opts: FitOptions = {},
 ): Promise<FittedModel> {
   const y = encodeLabels(spec, train);
-  const plan = fitDesign(spec.features, train.rows, true);
-  const X = encodeDesign(plan, train.rows);
+  const trainColumns = readColumns(spec.features, train.rows);
+  const plan = fitDesign(spec.features, trainColumns, true);
+  const X = encodeDesign(plan, trainColumns);
   const { n, width: p, values } = X;
   const means = new Float64Array(p);
   for (let j = 0; j < p; j++) {
@@ -121,7 +122,7 @@ export async function fitRidge(
   for (let i = 0; i < n; i++) sse += (fitted[i] - y[i]) ** 2;
   return {
     onnx,
-    predictValue: (rows) => linearPredict(encodeDesign(plan, rows), w, intercept),
+    predictValue: (rows) => linearPredict(encodeDesign(plan, readColumns(spec.features, rows)), w, intercept),
     diagnostics: { trainingRmse: Math.sqrt(sse / n) },
     design: plan,
   };

@@ -10,10 +10,10 @@ import { shuffledIndices } from '../trainingSet';
 /** Distinct values are looked for in at most this many rows (scikit-learn uses 2e5 too). */
 const BINNING_SAMPLE = 200_000;
 
-export interface BinnedColumns {
+export interface BinnedRows {
   n: number;
   width: number;
-  /** Column-major bin indices: column f is bins[f*n .. (f+1)*n). */
+  /** Row-major bin indices: row i is bins[i*width .. (i+1)*width), so a node's histogram reads each row's bins contiguously. */
   bins: Uint8Array;
 }
 
@@ -50,7 +50,7 @@ export function fitBinEdges(X: DesignMatrix, maxBins: number, seed: number): Flo
 }
 
 /** Bins every column by its edges (binary search). */
-export function applyBins(X: DesignMatrix, edges: Float64Array[]): BinnedColumns {
+export function applyBins(X: DesignMatrix, edges: Float64Array[]): BinnedRows {
   const { n, width, values } = X;
   const bins = new Uint8Array(width * n);
   for (let f = 0; f < width; f++) {
@@ -65,7 +65,7 @@ export function applyBins(X: DesignMatrix, edges: Float64Array[]): BinnedColumns
         if (x <= e[mid]) hi = mid;
         else lo = mid + 1;
       }
-      bins[base + i] = lo;
+      bins[i * width + f] = lo;
     }
   }
   return { n, width, bins };

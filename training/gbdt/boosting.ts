@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { FeatureRow } from '../../onnx/model';
-import { encodeDesign, fitDesign, type DesignPlan } from '../design';
+import { encodeDesign, fitDesign, readColumns, type DesignPlan } from '../design';
 import type { FitOptions, FittedModel } from '../fittedModel';
 import { addPreprocessing, attr, encodeModel, floatOutput, ml, newGraph } from '../onnxGraph';
 import { encodeLabels, shuffledIndices, type TrainingSet, type TrainingSpec } from '../trainingSet';
@@ -65,8 +65,9 @@ export async function fitGbdt(
   }
   const binary = spec.task === 'binary';
   const yAll = encodeLabels(spec, train);
-  const plan = fitDesign(spec.features, train.rows, false);
-  const XAll = encodeDesign(plan, train.rows, true);
+  const trainColumns = readColumns(spec.features, train.rows);
+  const plan = fitDesign(spec.features, trainColumns, false);
+  const XAll = encodeDesign(plan, trainColumns, true);
   const nAll = XAll.n;
   const early = params.earlyStopping === 'auto' ? nAll > 10_000 : params.earlyStopping;
   const nValid = early ? Math.max(1, Math.round(nAll * params.validationFraction)) : 0;
@@ -147,7 +148,7 @@ export async function fitGbdt(
   if (valid) trees.length = bestCount;
   const onnx = exportTrees(plan, trees, baseline, binary);
   const rawScores = (rows: readonly FeatureRow[]): Float64Array => {
-    const X = encodeDesign(plan, rows, true);
+    const X = encodeDesign(plan, readColumns(spec.features, rows), true);
     const out = new Float64Array(X.n).fill(baseline);
     for (const tree of trees) addTreeValues(tree, X.values, X.n, out);
     return out;

@@ -5,7 +5,7 @@
  * Gain of a split: G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ); leaf value −G/(H+λ)·learningRate.
  * Histograms are built for the smaller child only; the larger is parent − smaller.
  */
-import type { BinnedColumns } from './binning';
+import type { BinnedRows } from './binning';
 
 /** Histogram stride per column: 256 bins × (gradient, hessian, count). */
 const STRIDE = 256 * 3;
@@ -59,7 +59,7 @@ export class TreeGrower {
   private readonly nBins: Int32Array;
 
   constructor(
-    private readonly data: BinnedColumns,
+    private readonly data: BinnedRows,
     private readonly edges: Float64Array[],
     private readonly limits: TreeLimits,
   ) {
@@ -75,16 +75,17 @@ export class TreeGrower {
   }
 
   private buildHist(hist: Float64Array, start: number, end: number, g: Float64Array, h: Float64Array): void {
-    const { n, width, bins } = this.data;
+    const { width, bins } = this.data;
     const idx = this.idx;
-    for (let f = 0; f < width; f++) {
-      const off = f * n;
-      const hb = f * STRIDE;
-      for (let k = start; k < end; k++) {
-        const i = idx[k];
-        const p = hb + bins[off + i] * 3;
-        hist[p] += g[i];
-        hist[p + 1] += h[i];
+    for (let k = start; k < end; k++) {
+      const i = idx[k];
+      const gi = g[i];
+      const hi = h[i];
+      const row = i * width;
+      for (let f = 0, hb = 0; f < width; f++, hb += STRIDE) {
+        const p = hb + bins[row + f] * 3;
+        hist[p] += gi;
+        hist[p + 1] += hi;
         hist[p + 2] += 1;
       }
     }
@@ -126,7 +127,7 @@ export class TreeGrower {
 
   /** Grows a tree and adds its leaf values to `raw` for the training rows. */
   grow(g: Float64Array, h: Float64Array, raw: Float64Array): Tree {
-    const { n, bins } = this.data;
+    const { n, width, bins } = this.data;
     const { maxLeafNodes, l2, learningRate } = this.limits;
     const idx = this.idx;
     for (let i = 0; i < n; i++) idx[i] = i;
@@ -169,12 +170,12 @@ export class TreeGrower {
       leaves.splice(leaves.indexOf(node), 1);
       const split = node.split!;
       // Stable in-place partition: rows with bin ≤ split.bin first.
-      const off = split.feature * n;
+      const f = split.feature;
       let l = node.start;
       let r = 0;
       for (let k = node.start; k < node.end; k++) {
         const i = idx[k];
-        if (bins[off + i] <= split.bin) idx[l++] = i;
+        if (bins[i * width + f] <= split.bin) idx[l++] = i;
         else this.spare[r++] = i;
       }
       idx.set(this.spare.subarray(0, r), l);
@@ -234,12 +235,12 @@ export class TreeGrower {
 }
 
 /** Adds a tree's output to `raw` for binned rows (validation data). */
-export function addTreeBinned(tree: Tree, data: BinnedColumns, raw: Float64Array): void {
-  const { n, bins } = data;
+export function addTreeBinned(tree: Tree, data: BinnedRows, raw: Float64Array): void {
+  const { n, width, bins } = data;
   for (let i = 0; i < n; i++) {
     let node = 0;
     while (tree.feature[node] >= 0) {
-      node = bins[tree.feature[node] * n + i] <= tree.splitBin[node] ? tree.left[node] : tree.right[node];
+      node = bins[i * width + tree.feature[node]] <= tree.splitBin[node] ? tree.left[node] : tree.right[node];
     }
     raw[i] += tree.value[node];
   }
