@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema, loadConfig } from '../../config/index';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const compose = parse(readFileSync(`${root}/docker-compose.yml`, 'utf8')) as {
+const compose = parse(readFileSync(`${root}/docker-compose.yml`, 'utf8'), { merge: true }) as {
   services: Record<
     string,
     {
