@@ -1,5 +1,6 @@
 /** Every activity of driftloop, wired with its dependencies. Workflows import only the type. */
 import { createAlertActivities } from './alerts';
+import { createBatchActivities } from './batch';
 import type { ActivityDeps } from './deps';
 import { createMonitorActivities } from './monitor';
 import { createRegistryActivities } from './registry';
@@ -10,6 +11,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRegistryActivities(deps),
+    ...createBatchActivities(deps),
     ...createAlertActivities(deps),
     ...createMonitorActivities(deps),
     ...createRetrainActivities(deps),

@@ -3,3 +3,4 @@ export { setModelStage } from './registry';
 export { deliverAlert, raiseAlert, refreshAlerts } from './alerting';
 export { monitorModel } from './monitor';
 export { retrainAndDeploy } from './retrain';
+export { batchPredict } from './batchPredict';
