@@ -1,5 +1,5 @@
 /** Connections the commands share: config, PostgreSQL pool and Temporal client, each failing in one clear line. */
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadConfig, type DriftloopConfig } from '../config/index';
 import { createLogger, type Logger } from '../config/logger';
 import { checkConnection, createPool, type Db } from '../store/db';
@@ -33,6 +33,8 @@ export function temporalAddressOf(config: DriftloopConfig): string {
 /** Connects to Temporal, failing within `timeoutMs` with a line naming TEMPORAL_ADDRESS. */
 export async function connectTemporalClient(config: DriftloopConfig, timeoutMs = 10_000): Promise<Client> {
   const address = temporalAddressOf(config);
+  // Loaded on demand: commands that never talk to Temporal start faster.
+  const { Client, Connection } = await import('@temporalio/client');
   try {
     const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
     return new Client({ connection, namespace: config.temporalNamespace });

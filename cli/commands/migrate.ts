@@ -1,6 +1,5 @@
 /** `driftloop migrate`: apply (or roll back) the versioned schema migrations. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { migrate } from '../../store/migrate';
 import { commandContext, openDatabase, requireDatabaseUrl } from '../context';
 
 export function registerMigrate(program: Command): void {
@@ -18,6 +17,7 @@ export function registerMigrate(program: Command): void {
       const url = requireDatabaseUrl(config);
       const db = await openDatabase(url);
       await db.end();
+      const { migrate } = await import('../../store/migrate');
       const names = await migrate(url, opts.down ? { direction: 'down', count: opts.down } : {});
       process.stdout.write(
         names.length ? `${opts.down ? 'rolled back' : 'applied'}: ${names.join(', ')}\n` : 'schema is up to date\n',

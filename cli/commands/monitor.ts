@@ -1,14 +1,9 @@
 /** `driftloop monitor enable|disable|pause|resume|trigger|status <model>`: the per-model Temporal Schedule. */
 import type { Command } from 'commander';
-import {
-  disableMonitor,
-  enableMonitor,
-  monitorStatus,
-  pauseMonitor,
-  resumeMonitor,
-  triggerMonitor,
-} from '../../control/index';
 import { withControl } from '../control';
+
+/** The control API, loaded on demand (it pulls in the Temporal client). */
+const control = () => import('../../control/index');
 import { CliError, EXIT } from '../errors';
 
 function minutes(value: string): number {
@@ -37,7 +32,9 @@ Examples:
     .description('create (or update) the schedule')
     .option('--every <minutes>', 'interval in minutes (default: the model policy)', minutes)
     .action(async (model: string, opts: { every?: number }) => {
-      const r = await withControl((ctx) => enableMonitor(ctx, model, { intervalMinutes: opts.every }));
+      const r = await withControl(async (ctx) =>
+        (await control()).enableMonitor(ctx, model, { intervalMinutes: opts.every }),
+      );
       process.stdout.write(
         `${r.created ? 'monitoring enabled' : 'schedule updated'}: ${r.scheduleId} every ${r.intervalMinutes} min\n`,
       );
@@ -47,7 +44,7 @@ Examples:
     .command('disable <model>')
     .description('delete the schedule (running rounds finish)')
     .action(async (model: string) => {
-      const removed = await withControl((ctx) => disableMonitor(ctx, model));
+      const removed = await withControl(async (ctx) => (await control()).disableMonitor(ctx, model));
       process.stdout.write(removed ? `monitoring disabled for ${model}\n` : `${model} was not monitored\n`);
     });
 
@@ -56,7 +53,7 @@ Examples:
     .description('pause the schedule')
     .option('--note <text>', 'why, shown in the Temporal UI')
     .action(async (model: string, opts: { note?: string }) => {
-      await withControl((ctx) => pauseMonitor(ctx, model, opts.note));
+      await withControl(async (ctx) => (await control()).pauseMonitor(ctx, model, opts.note));
       process.stdout.write(`monitoring paused for ${model}\n`);
     });
 
@@ -64,7 +61,7 @@ Examples:
     .command('resume <model>')
     .description('resume a paused schedule')
     .action(async (model: string) => {
-      await withControl((ctx) => resumeMonitor(ctx, model));
+      await withControl(async (ctx) => (await control()).resumeMonitor(ctx, model));
       process.stdout.write(`monitoring resumed for ${model}\n`);
     });
 
@@ -72,7 +69,7 @@ Examples:
     .command('trigger <model>')
     .description('run one monitoring round now')
     .action(async (model: string) => {
-      await withControl((ctx) => triggerMonitor(ctx, model));
+      await withControl(async (ctx) => (await control()).triggerMonitor(ctx, model));
       process.stdout.write(`monitoring round triggered for ${model}\n`);
     });
 
@@ -81,7 +78,7 @@ Examples:
     .description('the schedule: interval, paused, next and recent runs')
     .option('--json', 'print JSON')
     .action(async (model: string, opts: { json?: boolean }) => {
-      const status = await withControl((ctx) => monitorStatus(ctx, model));
+      const status = await withControl(async (ctx) => (await control()).monitorStatus(ctx, model));
       if (!status)
         throw new CliError(`model ${model} is not monitored (driftloop monitor enable ${model})`, EXIT.notFound);
       if (opts.json) {

@@ -1,7 +1,9 @@
 /** `driftloop retrain|approve|reject|rollback <model>`: the retrain workflow and manual stage changes. */
 import type { Command } from 'commander';
-import { approveRetrain, rejectRetrain, retrainResult, rollback, startRetrain } from '../../control/index';
 import { withControl } from '../control';
+
+/** The control API, loaded on demand (it pulls in the Temporal client). */
+const control = () => import('../../control/index');
 import { CliError, EXIT } from '../errors';
 
 export function registerRetrain(program: Command): void {
@@ -16,12 +18,12 @@ export function registerRetrain(program: Command): void {
     )
     .action(async (model: string, opts: { approval?: boolean; wait?: boolean }) => {
       await withControl(async (ctx) => {
-        const started = await startRetrain(ctx, model, { requireApproval: opts.approval });
+        const started = await (await control()).startRetrain(ctx, model, { requireApproval: opts.approval });
         process.stdout.write(
           `${started.alreadyRunning ? 'a retrain is already running' : 'retrain started'}: ${started.workflowId}\n`,
         );
         if (!opts.wait) return;
-        const result = await retrainResult(ctx, model);
+        const result = await (await control()).retrainResult(ctx, model);
         process.stdout.write(
           `${result.outcome}: champion v${result.championVersion ?? '-'}, challenger v${result.challengerVersion ?? '-'}, production v${result.production ?? '-'} — ${result.reason}\n`,
         );
@@ -36,7 +38,7 @@ export function registerRetrain(program: Command): void {
     .option('--by <name>', 'who approves (audit trail)')
     .option('--reason <text>')
     .action(async (model: string, opts: { by?: string; reason?: string }) => {
-      const status = await withControl((ctx) => approveRetrain(ctx, model, opts));
+      const status = await withControl(async (ctx) => (await control()).approveRetrain(ctx, model, opts));
       process.stdout.write(`approved challenger v${status.challengerVersion} of ${model}; next step: ${status.step}\n`);
     });
 
@@ -46,7 +48,7 @@ export function registerRetrain(program: Command): void {
     .option('--by <name>', 'who rejects (audit trail)')
     .option('--reason <text>')
     .action(async (model: string, opts: { by?: string; reason?: string }) => {
-      const status = await withControl((ctx) => rejectRetrain(ctx, model, opts));
+      const status = await withControl(async (ctx) => (await control()).rejectRetrain(ctx, model, opts));
       process.stdout.write(`rejected challenger v${status.challengerVersion} of ${model}\n`);
     });
 
@@ -63,7 +65,9 @@ export function registerRetrain(program: Command): void {
       if (opts.to !== undefined && (!Number.isInteger(opts.to) || opts.to < 1)) {
         throw new CliError('--to takes a version number, e.g. --to 3', EXIT.usage);
       }
-      const r = await withControl((ctx) => rollback(ctx, model, { toVersion: opts.to, reason: opts.reason }));
+      const r = await withControl(async (ctx) =>
+        (await control()).rollback(ctx, model, { toVersion: opts.to, reason: opts.reason }),
+      );
       process.stdout.write(`${model}: production is now v${r.production}${r.changed ? '' : ' (unchanged)'}\n`);
     });
 }

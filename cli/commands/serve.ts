@@ -1,6 +1,5 @@
 /** `driftloop serve`: the prediction server (KServe v2 + JSON), logging every prediction to PostgreSQL. */
 import type { Command } from 'commander';
-import { startServer } from '../../serving/index';
 import { commandContext, openDatabase, requireDatabaseUrl } from '../context';
 import { untilSignal } from '../signals';
 
@@ -20,6 +19,7 @@ Examples:
     .action(async (opts: { port?: string; host?: string }) => {
       const { config, logger } = commandContext();
       const db = await openDatabase(requireDatabaseUrl(config));
+      const { startServer } = await import('../../serving/index');
       const server = await startServer({
         config,
         db,

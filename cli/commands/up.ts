@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { temporalUiUrlFor } from '../../config/index';
 import { commandContext } from '../context';
-import { startStack } from '../stack';
 import { untilSignal } from '../signals';
 
 export function registerUp(program: Command): void {
@@ -23,6 +22,7 @@ Examples:
     .action(async (opts: { ui: boolean }) => {
       const { config, logger } = commandContext();
       const signal = untilSignal((s) => logger.info({ signal: s }, 'stopping'));
+      const { startStack } = await import('../stack');
       const stack = await startStack({ config, logger, ui: opts.ui });
       try {
         const lines = [

@@ -1,7 +1,6 @@
 /** `driftloop worker`: one Temporal worker with every workflow and activity; scale out by running more. */
 import type { Command } from 'commander';
 import { commandContext, openDatabase, requireDatabaseUrl, temporalAddressOf } from '../context';
-import { startWorker } from '../runWorker';
 import { untilSignal } from '../signals';
 
 export function registerWorker(program: Command): void {
@@ -16,6 +15,7 @@ export function registerWorker(program: Command): void {
       const { config, logger } = commandContext();
       const db = await openDatabase(requireDatabaseUrl(config));
       try {
+        const { startWorker } = await import('../runWorker');
         const worker = await startWorker({ config, db, logger, temporalAddress: temporalAddressOf(config) });
         const signal = untilSignal((s) => logger.info({ signal: s }, 'worker stopping: finishing in-flight tasks'));
         await Promise.race([signal, worker.done]);
