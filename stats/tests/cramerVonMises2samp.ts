@@ -13,6 +13,7 @@ const EXACT_MAX_N = 20;
  * p-value: exact when max(n, m) <= 20 (the frequency recursion of Xiao, Gordon & Yakovlev 2006,
  * J. Stat. Softw. 17(8)), otherwise T is standardized with its exact mean and variance and referred
  * to the limiting one-sample distribution (Csörgő & Faraway 1996, eq. 1.2, a series of K_{1/4}).
+ * The exact recursion grows fast: ~0.4 s at 20 × 19 values, milliseconds below ~12 × 12.
  * Each sample needs at least two values (as scipy); fewer, or non-finite values, raise a RangeError.
  */
 export function cramerVonMises2samp(a: Float64Array, b: Float64Array, opts: { sorted?: boolean } = {}): TestResult {
@@ -57,35 +58,60 @@ function floorDivide(a: number, b: number): number {
   return quotient - floor > 0.5 ? floor + 1 : floor;
 }
 
-/** Pr(U >= u) under the null by counting the frequencies of the statistic over all C(m+n, m) splits. */
+/** A frequency table of statistic values: ascending distinct values with their path counts. */
+interface Frequencies {
+  values: Float64Array;
+  counts: Float64Array;
+}
+
+/** Merges two frequency tables (adding counts of equal values) and shifts every value by `shift`. */
+function mergeShifted(x: Frequencies, y: Frequencies, shift: number): Frequencies {
+  const values = new Float64Array(x.values.length + y.values.length);
+  const counts = new Float64Array(values.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < x.values.length || j < y.values.length) {
+    const takeX = j >= y.values.length || (i < x.values.length && x.values[i] <= y.values[j]);
+    const value = takeX ? x.values[i] : y.values[j];
+    let count = 0;
+    if (i < x.values.length && x.values[i] === value) count += x.counts[i++];
+    if (j < y.values.length && y.values[j] === value) count += y.counts[j++];
+    values[k] = value + shift;
+    counts[k++] = count;
+  }
+  return { values: values.subarray(0, k), counts: counts.subarray(0, k) };
+}
+
+/**
+ * Pr(U >= u) under the null by the recursion over the (n+1) × (m+1) lattice of Xiao, Gordon &
+ * Yakovlev (2006, Algorithm 1), as scipy's _pval_cvm_2samp_exact: the frequencies of the statistic
+ * over all C(m+n, m) splits, kept as sorted typed arrays and merged.
+ */
 function exactPValue(u: number, m: number, n: number): number {
   const lcm = (m / greatestCommonDivisor(m, n)) * n;
   const a = lcm / m;
   const b = lcm / n;
   const mn = m * n;
   const zeta = floorDivide(lcm ** 2 * (m + n) * (6 * u - mn * (4 * mn - 1)), 6 * mn ** 2);
-  let frequencies: Map<number, number>[] = [new Map([[0, 1]])];
-  for (let v = 1; v <= m; v++) frequencies.push(new Map());
+  const empty: Frequencies = { values: new Float64Array(0), counts: new Float64Array(0) };
+  let frequencies: Frequencies[] = [{ values: Float64Array.of(0), counts: Float64Array.of(1) }];
+  for (let v = 1; v <= m; v++) frequencies.push(empty);
   for (let step = 0; step <= n; step++) {
-    const next: Map<number, number>[] = [];
-    let running = new Map<number, number>();
+    const next: Frequencies[] = [];
+    let running = empty;
     for (let v = 0; v <= m; v++) {
-      const shift = (a * v - b * step) ** 2;
-      const merged = new Map<number, number>();
-      for (const [value, count] of running) merged.set(value + shift, count);
-      for (const [value, count] of frequencies[v]) {
-        merged.set(value + shift, (merged.get(value + shift) ?? 0) + count);
-      }
-      next.push(merged);
-      running = merged;
+      running = mergeShifted(running, frequencies[v], (a * v - b * step) ** 2);
+      next.push(running);
     }
     frequencies = next;
   }
+  const { values, counts } = frequencies[m];
   let atLeast = 0;
   let all = 0;
-  for (const [value, count] of frequencies[m]) {
-    all += count;
-    if (value >= zeta) atLeast += count;
+  for (let i = 0; i < values.length; i++) {
+    all += counts[i];
+    if (values[i] >= zeta) atLeast += counts[i];
   }
   return atLeast / all;
 }
