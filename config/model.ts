@@ -55,7 +55,8 @@ export const modelPolicySchema = z
   .object({
     monitor: z
       .object({
-        intervalMinutes: z.number().min(1).max(1440).default(10),
+        // Production cadences are 1 minute and up; shorter ones exist for demos and tests.
+        intervalMinutes: z.number().min(0.1).max(1440).default(10),
         /** Longest window a run looks back over; the window is "since the last run" up to this. */
         maxWindowMinutes: z.number().positive().default(60),
         /** Rows drawn from the window at most (uniform sample when the window has more). */
