@@ -11,8 +11,9 @@
  *
  * Valid under covariate shift (P(y | score) unchanged: the model's inputs moved, the concept did
  * not). Under concept drift the calibration itself is wrong and the estimate is not: compare with
- * `realized` as labels land. Measured on simulated covariate shift (test/stats/estimation.test.ts):
- * accuracy within 0.02, ROC AUC within 0.02 of the realized value at 5,000 rows.
+ * `realized` as labels land. Measured on simulated covariate shift (test/stats/estimation.test.ts,
+ * 4 windows of 5,000 rows): mean absolute error 0.007 over the five metrics, worst 0.021, about
+ * the sampling spread of the realized metric at that size.
  */
 import { accuracy, f1, precision, recall, rocAuc } from '../metrics/index';
 import type { CalibrationMap } from '../profile/referenceProfile';

@@ -136,7 +136,7 @@ export function parseProfile(input: string | unknown): ReferenceProfile {
     try {
       value = JSON.parse(input);
     } catch (error) {
-      throw new Error(`reference profile is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`reference profile is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
   }
   const parsed = profileSchema.safeParse(value);

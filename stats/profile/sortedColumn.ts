@@ -24,8 +24,8 @@ export function sortFinite(values: Float64Array): SortedColumn {
     else if (v === Infinity || v === -Infinity) nonFinite++;
     else finite[n++] = v;
   }
-  const sorted = n === values.length ? finite : finite.slice(0, n);
-  sorted.sort();
+  // Built-in typed-array sort (native, no comparator): a JavaScript radix sort measured no faster here.
+  const sorted = (n === values.length ? finite : finite.subarray(0, n)).sort();
   return { sorted, missing, nonFinite };
 }
 

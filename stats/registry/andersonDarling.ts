@@ -11,7 +11,7 @@ export const andersonDarlingTest = registerDriftTest({
   defaultThreshold: 0.05,
   run(comparison) {
     const c = requireNumerical(comparison, 'anderson_darling');
-    const { statistic, pvalue } = andersonDarlingKSamp([c.referenceSorted, c.currentSorted]);
+    const { statistic, pvalue } = andersonDarlingKSamp([c.referenceSorted, c.currentSorted], { sorted: true });
     return { statistic, pvalue };
   },
 });

@@ -11,7 +11,7 @@ export const cramerVonMisesTest = registerDriftTest({
   defaultThreshold: 0.05,
   run(comparison) {
     const c = requireNumerical(comparison, 'cramer_von_mises');
-    const { statistic, pvalue } = cramerVonMises2samp(c.referenceSorted, c.currentSorted);
+    const { statistic, pvalue } = cramerVonMises2samp(c.referenceSorted, c.currentSorted, { sorted: true });
     return { statistic, pvalue };
   },
 });

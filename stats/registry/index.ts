@@ -1,15 +1,15 @@
 /** Loads every drift test (each file registers itself) and exposes the lookup. */
 import './ks';
-// pending: import './cramerVonMises';
-// pending: import './andersonDarling';
+import './cramerVonMises';
+import './andersonDarling';
 import './wasserstein';
 import './psi';
 import './jensenShannon';
 import './klDivergence';
 import './hellinger';
 import './chiSquare';
-// pending: import './zTest';
-// pending: import './fisherExact';
+import './zTest';
+import './fisherExact';
 
 export { getDriftTest, hasDriftTest, listDriftTests, registerDriftTest } from './driftTest';
 export type { DriftTest, DriftTestKind, DriftTestOutcome } from './driftTest';

@@ -1,0 +1,95 @@
+/**
+ * The false-alarm / detection simulation behind bench/falseAlarms.ts and falseAlarms.test.ts:
+ * a reference of independent N(0,1) numerical and 5-category categorical features, then windows
+ * drawn from it (no drift) or with a shift starting at the first window of a trial.
+ */
+import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
+import type { ReferenceProfile } from '../../stats/profile/referenceProfile';
+import type { DriftPolicy } from '../../stats/policy/driftPolicy';
+import { driftReport } from '../../stats/report/driftReport';
+import type { DriftState } from '../../stats/report/driftState';
+import { syntheticSchema, syntheticWindow } from './windows';
+
+export interface SimulationSetup {
+  referenceRows: number;
+  windowRows: number;
+  numerical: number;
+  categorical: number;
+  seed: number;
+}
+
+export function simulationProfile(setup: SimulationSetup): ReferenceProfile {
+  return buildReferenceProfile(
+    syntheticWindow({
+      rows: setup.referenceRows,
+      numerical: setup.numerical,
+      categorical: setup.categorical,
+      seed: setup.seed,
+    }),
+    syntheticSchema(setup.numerical, setup.categorical),
+  );
+}
+
+/** Consecutive windows from the reference distribution: how many got a dataset-level drift / any non-ok verdict. */
+export function noDriftRun(
+  profile: ReferenceProfile,
+  policy: DriftPolicy,
+  setup: SimulationSetup,
+  windows: number,
+): { windows: number; drift: number; warning: number } {
+  let state: DriftState | null = null;
+  let drift = 0;
+  let warning = 0;
+  for (let w = 0; w < windows; w++) {
+    const window = syntheticWindow({
+      rows: setup.windowRows,
+      numerical: setup.numerical,
+      categorical: setup.categorical,
+      seed: setup.seed * 1_000_003 + w + 1,
+    });
+    const report = driftReport(profile, window, policy, state);
+    state = report.state;
+    if (report.status === 'drift') drift++;
+    else if (report.status === 'warning') warning++;
+  }
+  return { windows, drift, warning };
+}
+
+export interface DriftScenario {
+  shift?: Record<string, number>;
+  newCategory?: Record<string, number>;
+}
+
+/**
+ * Trials of a drift starting at the first window (after a clean history): a trial detects when
+ * the dataset verdict is `drift` within `within` windows.
+ */
+export function detectionRun(
+  profile: ReferenceProfile,
+  policy: DriftPolicy,
+  setup: SimulationSetup,
+  scenario: DriftScenario,
+  trials: number,
+  within = 2,
+): { trials: number; detected: number } {
+  let detected = 0;
+  for (let t = 0; t < trials; t++) {
+    let state: DriftState | null = null;
+    for (let w = 0; w < within; w++) {
+      const window = syntheticWindow({
+        rows: setup.windowRows,
+        numerical: setup.numerical,
+        categorical: setup.categorical,
+        seed: setup.seed * 7_919 + t * 101 + w + 500_000,
+        ...scenario,
+      });
+      const report = driftReport(profile, window, policy, state);
+      state = report.state;
+      if (report.status === 'drift') {
+        detected++;
+        break;
+      }
+    }
+  }
+  return { trials, detected };
+}
