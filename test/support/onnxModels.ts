@@ -2,7 +2,10 @@
  * Small hand-built ONNX graphs for tests that need a real model before (or without) a trainer:
  * a binary logistic model over two numerical features and one categorical one, per the contract.
  */
-import { onnx } from 'onnx-proto';
+// Default import: onnx-proto is CommonJS, and plain Node (tsx, the bench) has no named export for it.
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
 
 const F = onnx.TensorProto.DataType.FLOAT;
 const S = onnx.TensorProto.DataType.STRING;
