@@ -21,6 +21,7 @@ import type {
   SinkName,
 } from '../alerts/types';
 import {
+  abandonDelivery,
   getDriftRunFindings,
   getEventByKey,
   getOpenIncident,
@@ -340,6 +341,13 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
         }
         return events;
       });
+    },
+
+    /** Marks a delivery failed when its retries ran out (a sink down for longer than a day), so the ledger shows it lost. */
+    async abandonAlertDelivery(eventId: number, sink: SinkName, reason: string): Promise<boolean> {
+      const abandoned = await abandonDelivery(db, eventId, sink, reason);
+      if (abandoned) logger.error({ eventId, sink, reason }, 'alert delivery abandoned');
+      return abandoned;
     },
 
     /**

@@ -267,6 +267,16 @@ export async function recordDeliveryAttempt(
   );
 }
 
+/** Gives up on a delivery still pending (its retries ran out); returns whether one was pending. */
+export async function abandonDelivery(q: Queryable, eventId: number, sink: SinkName, reason: string): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `UPDATE alert_deliveries SET status = 'failed', last_error = $3, updated_at = now()
+     WHERE event_id = $1 AND sink = $2 AND status = 'pending'`,
+    [eventId, sink, reason],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 export interface DeliveryRecord {
   eventId: number;
   alertId: number;

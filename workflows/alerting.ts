@@ -15,12 +15,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index';
-import type { DeliveryResult, IncidentNotice, IncidentReport, ResolveReport } from '../activities/alerts';
+import type { IncidentNotice, IncidentReport, ResolveReport } from '../activities/alerts';
 import type { SinkName } from '../alerts/types';
 import { MODEL_NAME } from './searchAttributes';
 
 // Recording an event is a short transaction; retry it through a database restart.
-const { openIncident, resolveIncident, refreshFiringIncidents } = proxyActivities<Activities>({
+const { openIncident, resolveIncident, refreshFiringIncidents, abandonAlertDelivery } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
@@ -69,13 +69,27 @@ function failureMessage(err: unknown): string {
 export async function deliverAlert(input: DeliverAlertInput): Promise<DeliveryReport> {
   const settled = await Promise.allSettled(input.sinks.map((sink) => deliverAlertEvent(input.eventId, sink)));
   const report: DeliveryReport = { eventId: input.eventId, delivered: [], skipped: [], failed: [] };
-  settled.forEach((s, i) => {
+  for (const [i, s] of settled.entries()) {
     const sink = input.sinks[i];
-    if (s.status === 'rejected') report.failed.push({ sink, error: failureMessage(s.reason) });
-    else if ((s.value as DeliveryResult).status === 'delivered') report.delivered.push(sink);
-    else report.skipped.push({ sink, status: s.value.status });
-  });
+    if (s.status === 'fulfilled') {
+      if (s.value.status === 'delivered') report.delivered.push(sink);
+      else report.skipped.push({ sink, status: s.value.status });
+      continue;
+    }
+    const error = failureMessage(s.reason);
+    report.failed.push({ sink, error });
+    // A rejection is already recorded by the activity; anything else means the retries ran out.
+    if (!isRejection(s.reason)) await abandonAlertDelivery(input.eventId, sink, `gave up after retrying: ${error}`);
+  }
   return report;
+}
+
+function isRejection(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    (err.cause.type === 'SinkRejected' || err.cause.type === 'AlertDeliveryNotFound')
+  );
 }
 
 async function dispatch(model: string, notice: IncidentNotice, options: NotifyOptions): Promise<AlertNotice> {

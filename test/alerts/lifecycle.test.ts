@@ -212,4 +212,22 @@ describe('incident lifecycle', () => {
     await deliverAll(resolved);
     expect(pagerduty.requests.length).toBe(before + 1);
   });
+
+  it('marks a delivery failed when its retries ran out, and only a pending one', async () => {
+    const notice = await activities.openIncident({ model: 'quiet', kind: 'performance', ...origin() });
+    expect(await activities.abandonAlertDelivery(notice.eventId!, 'pagerduty', 'gave up after retrying: timeout')).toBe(
+      true,
+    );
+    expect(await activities.abandonAlertDelivery(notice.eventId!, 'pagerduty', 'again')).toBe(false);
+    const row = (await listDeliveries(tdb.db, 'quiet')).find(
+      (d) => d.eventId === notice.eventId && d.sink === 'pagerduty',
+    )!;
+    expect(row).toMatchObject({ status: 'failed', lastError: 'gave up after retrying: timeout' });
+    const before = pagerduty.requests.length;
+    expect(await activities.deliverAlertEvent(notice.eventId!, 'pagerduty')).toMatchObject({
+      status: 'failed',
+      sent: false,
+    });
+    expect(pagerduty.requests.length).toBe(before);
+  });
 });
