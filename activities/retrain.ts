@@ -506,22 +506,25 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
     },
 
     /**
-     * Step 6: the new version's reference profile, from the recent part of its dataset (what it will
-     * see in production), with its own scores so prediction drift and calibration refer to it.
+     * Step 6: the new version's reference profile, from the newest rows of its dataset (the holdout:
+     * what it will see in production; older rows describe the traffic that drifted away), with its
+     * own scores so prediction drift and calibration refer to it. Falls back to the recent rows, then
+     * to all rows, when the holdout is smaller than a monitoring window.
      */
     async storeReferenceProfile(req: { model: string; version: number; datasetId: number }): Promise<void> {
       const model = await getModel(db, req.model);
       const dataset = await getRetrainDataset(db, req.datasetId);
-      const parts = await Promise.all([
+      const [train, holdout] = await Promise.all([
         readDatasetRows(db, req.datasetId, 'train', model.features),
         readDatasetRows(db, req.datasetId, 'holdout', model.features),
       ]);
-      const rows = [...parts[0].rows, ...parts[1].rows];
-      const labels = [...parts[0].labels, ...parts[1].labels];
-      const ts = [...parts[0].ts, ...parts[1].ts];
-      // Recent rows describe the traffic the new version will serve; old reference rows only when too few.
+      const rows = [...train.rows, ...holdout.rows];
+      const labels = [...train.labels, ...holdout.labels];
+      const ts = [...train.ts, ...holdout.ts];
+      const enough = model.policy.monitor.minRows;
+      const newest = holdout.rows.map((_r, i) => train.rows.length + i);
       const recent = ts.map((t, i) => (t >= dataset.recentFrom ? i : -1)).filter((i) => i >= 0);
-      const pick = recent.length >= Math.max(model.policy.monitor.minRows, 200) ? recent : rows.map((_r, i) => i);
+      const pick = newest.length >= enough ? newest : recent.length >= enough ? recent : rows.map((_r, i) => i);
       const profileRows = pick.map((i) => rows[i]);
       const profileLabels = pick.map((i) => labels[i]);
       const loaded = await OnnxModel.load(await getModelOnnx(db, req.model, req.version), specOf(model));

@@ -1,0 +1,206 @@
+/**
+ * The loop end to end on the real dev server, real PostgreSQL, a real worker and the real
+ * prediction server: drift is detected, on-call is paged, a retrain deploys a better version that
+ * the server swaps to; a worse challenger is rejected; a promoted version that does worse live is
+ * rolled back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../config/logger';
+import { retrainResult, runMonitorRound, startRetrain, type ControlContext } from '../../control/index';
+import { startServer, type PredictionServer } from '../../serving/index';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { startReceiver, type Receiver } from '../support/receiver';
+import { connectTemporal, type TemporalTestContext } from '../support/temporal';
+import { accuracyOf, registerModel, serve, serveLabeled, traffic, until } from './fixture';
+
+let tdb: TestDatabase;
+let temporal: TemporalTestContext;
+let server: PredictionServer;
+let receiver: Receiver;
+let ctx: ControlContext;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  temporal = await connectTemporal(tdb.db, tdb.url);
+  receiver = await startReceiver();
+  const config = { ...temporal.config, webhookUrl: `${receiver.url}/hook` };
+  await temporal.startWorker({ config });
+  await Promise.all([
+    // The shift flips a relation: old rows would teach the old concept, so this model retrains on recent traffic only.
+    registerModel(tdb.db, { name: 'credit', retrain: { includeReference: false } }),
+    registerModel(tdb.db, { name: 'steady', retrain: { minImprovement: 0.05 } }),
+    registerModel(tdb.db, { name: 'fickle', retrain: { observeMinutes: 0.25, includeReference: false } }),
+  ]);
+  server = await startServer({
+    config,
+    db: tdb.db,
+    logger: createLogger('warn'),
+    port: 0,
+    databaseUrl: tdb.url,
+    logFlushIntervalMs: 20,
+    defaultMetrics: false,
+  });
+  ctx = { client: temporal.env.client, db: tdb.db, taskQueue: temporal.taskQueue };
+});
+
+afterAll(async () => {
+  await server?.close();
+  await temporal?.teardown();
+  await receiver?.close();
+  await tdb?.drop();
+});
+
+async function historyEvents(workflowId: string): Promise<string[]> {
+  const history = await temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+  // Each event carries exactly one `<kind>EventAttributes` field set: its kind, by name.
+  return (history.events ?? []).map(
+    (e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '',
+  );
+}
+
+describe('the loop', () => {
+  it('detects drift, pages, retrains, promotes, the server swaps, and accuracy recovers', async () => {
+    const before = await serveLabeled(tdb.db, server.url, 'credit', traffic(600, 'reference', 11));
+    const calm = await runMonitorRound(ctx, 'credit', 'monitor-credit-calm');
+    expect(calm.status).toBe('ok');
+    expect(calm.retrain).toBe('not_needed');
+    expect(calm.rowsSampled).toBe(600);
+    expect(before.versions.every((v) => v === 1)).toBe(true);
+
+    const shift = traffic(1_500, 'shifted', 12);
+    const shifted = await serveLabeled(tdb.db, server.url, 'credit', shift);
+    const accuracyBefore = accuracyOf(shifted.predictions, shift.labels);
+    const alarm = await runMonitorRound(ctx, 'credit', 'monitor-credit-alarm');
+    expect(['drift', 'performance_decay']).toContain(alarm.status);
+    expect(alarm.driftedFeatures).toBeGreaterThan(0);
+    expect(alarm.retrain).toBe('started');
+    expect(alarm.retrainWorkflowId).toBe('retrain-credit');
+    expect(alarm.alerts).toEqual([{ kind: alarm.status === 'drift' ? 'drift' : 'performance', action: 'opened' }]);
+
+    // The page reaches the webhook receiver.
+    await receiver.waitFor((rs) => rs.some((r) => r.path === '/hook'), 30_000);
+    const page = receiver.accepted('/hook')[0].json as { model?: string; action?: string };
+    expect(JSON.stringify(page)).toContain('credit');
+
+    const result = await retrainResult(ctx, 'credit');
+    expect(result.outcome).toBe('deployed');
+    expect(result.championVersion).toBe(1);
+    expect(result.challengerVersion).toBe(2);
+    expect(result.production).toBe(2);
+
+    // The serving process hot-swapped to version 2 on the NOTIFY.
+    await until(
+      async () => (await serve(server.url, 'credit', traffic(1, 'shifted', 99))).versions[0] === 2,
+      'serving version 2',
+    );
+    const after = traffic(600, 'shifted', 13);
+    const recovered = await serveLabeled(tdb.db, server.url, 'credit', after);
+    expect(recovered.versions.every((v) => v === 2)).toBe(true);
+    const accuracyAfter = accuracyOf(recovered.predictions, after.labels);
+    expect(accuracyBefore).toBeLessThan(0.6);
+    expect(accuracyAfter).toBeGreaterThan(accuracyBefore + 0.2);
+
+    // Every fact, from the database.
+    const versions = await tdb.db.query(
+      `SELECT version, stage, workflow_id, reference_profile IS NOT NULL AS profiled FROM model_versions WHERE model = 'credit' ORDER BY version`,
+    );
+    expect(versions.rows).toEqual([
+      { version: 1, stage: 'retired', workflow_id: null, profiled: true },
+      { version: 2, stage: 'production', workflow_id: 'retrain-credit', profiled: true },
+    ]);
+    const runs = await tdb.db.query(`SELECT workflow_id, status FROM drift_runs WHERE model = 'credit' ORDER BY id`);
+    expect(runs.rows).toEqual([
+      { workflow_id: 'monitor-credit-calm', status: 'ok' },
+      { workflow_id: 'monitor-credit-alarm', status: alarm.status },
+    ]);
+    const results = await tdb.db.query(
+      `SELECT feature FROM drift_results r JOIN drift_runs d ON d.id = r.drift_run_id
+       WHERE d.workflow_id = 'monitor-credit-alarm' AND r.drifted ORDER BY feature`,
+    );
+    expect(results.rows.map((r) => r.feature)).toContain('x1');
+    const retrain = await tdb.db.query(
+      `SELECT trigger, status, champion_version, challenger_version, drift_run_id FROM retrain_runs WHERE model = 'credit'`,
+    );
+    expect(retrain.rows).toEqual([
+      {
+        trigger: alarm.status === 'drift' ? 'drift' : 'performance',
+        status: 'deployed',
+        champion_version: 1,
+        challenger_version: 2,
+        drift_run_id: alarm.driftRunId,
+      },
+    ]);
+    const promotions = await tdb.db.query(
+      `SELECT version, workflow_id FROM deployments WHERE model = 'credit' AND action = 'promote'`,
+    );
+    expect(promotions.rows).toEqual([{ version: 2, workflow_id: 'retrain-credit' }]);
+
+    // And from the workflow histories.
+    expect(await historyEvents('monitor-credit-alarm')).toContain(
+      'startChildWorkflowExecutionInitiatedEventAttributes',
+    );
+    expect(await historyEvents('retrain-credit')).toContain('workflowExecutionCompletedEventAttributes');
+
+    // The next round watches version 2 against its own profile: the incident resolves.
+    const healed = await runMonitorRound(ctx, 'credit', 'monitor-credit-healed');
+    expect(healed.version).toBe(2);
+    expect(['ok', 'warning']).toContain(healed.status);
+    const incidents = await tdb.db.query(`SELECT kind, status FROM alerts WHERE model = 'credit'`);
+    expect(incidents.rows).toEqual([{ kind: alarm.status === 'drift' ? 'drift' : 'performance', status: 'resolved' }]);
+  });
+
+  it('rejects a challenger that does not beat the champion, and deploys nothing', async () => {
+    await serveLabeled(tdb.db, server.url, 'steady', traffic(800, 'reference', 21));
+    const started = await startRetrain(ctx, 'steady');
+    expect(started.alreadyRunning).toBe(false);
+    const result = await retrainResult(ctx, 'steady');
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toMatch(/does not beat it by 0.05/);
+    expect(result.production).toBe(1);
+    const versions = await tdb.db.query(
+      `SELECT version, stage FROM model_versions WHERE model = 'steady' ORDER BY version`,
+    );
+    expect(versions.rows).toEqual([
+      { version: 1, stage: 'production' },
+      { version: 2, stage: 'rejected' },
+    ]);
+    const deployed = await tdb.db.query(
+      `SELECT count(*)::int AS n FROM deployments WHERE model = 'steady' AND action IN ('promote', 'canary', 'shadow')`,
+    );
+    expect(deployed.rows[0].n).toBe(0);
+    const run = await tdb.db.query(`SELECT status, trigger FROM retrain_runs WHERE model = 'steady'`);
+    expect(run.rows).toEqual([{ status: 'rejected', trigger: 'manual' }]);
+  });
+
+  it('rolls back a promoted version that does worse than the old champion on live traffic', async () => {
+    await serveLabeled(tdb.db, server.url, 'fickle', traffic(1_200, 'shifted', 31));
+    await startRetrain(ctx, 'fickle');
+    // Once version 2 serves, the traffic returns to the reference distribution, where version 1 was right.
+    await until(async () => {
+      const { rows } = await tdb.db.query(`SELECT step FROM retrain_runs WHERE model = 'fickle'`);
+      return rows[0]?.step === 'observe';
+    }, 'the retrain of fickle to observe version 2');
+    await until(
+      async () => (await serve(server.url, 'fickle', traffic(1, 'reference', 98))).versions[0] === 2,
+      'serving version 2',
+    );
+    await serveLabeled(tdb.db, server.url, 'fickle', traffic(400, 'reference', 32));
+
+    const result = await retrainResult(ctx, 'fickle');
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.production).toBe(1);
+    const deployments = await tdb.db.query(
+      `SELECT version, action FROM deployments WHERE model = 'fickle' AND action IN ('promote', 'rollback') ORDER BY id`,
+    );
+    expect(deployments.rows).toEqual([
+      { version: 2, action: 'promote' },
+      { version: 1, action: 'rollback' },
+    ]);
+    const incidents = await tdb.db.query(`SELECT kind, status FROM alerts WHERE model = 'fickle'`);
+    expect(incidents.rows).toEqual([{ kind: 'rollback', status: 'firing' }]);
+    await until(
+      async () => (await serve(server.url, 'fickle', traffic(1, 'reference', 97))).versions[0] === 1,
+      'serving version 1 again',
+    );
+  });
+});
