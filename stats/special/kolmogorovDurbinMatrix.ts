@@ -8,10 +8,10 @@ import { SCALE_DOWN, SCALE_EXPONENT, SCALE_UP, clampProbability, scaleByPowerOfT
  * Cost O(k³ log n); scipy uses it only where k is small. Returns 0 for n·d <= 1/2 and 1 for d >= 1.
  */
 /**
- * out = a·b. Entries below 2^-900 of the largest are flushed to zero afterwards: they cannot reach the
+ * out = a·b. Entries below 2^-300 of the largest are flushed to zero afterwards: they cannot reach the
  * result at double precision, and left alone they decay into subnormal numbers, which are ~100× slower.
  */
-const FLUSH_RATIO = 2 ** -900;
+const FLUSH_RATIO = 2 ** -300;
 
 function multiply(a: Float64Array, b: Float64Array, size: number, out: Float64Array): void {
   out.fill(0);
