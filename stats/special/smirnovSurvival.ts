@@ -8,7 +8,8 @@ import { clampProbability } from './scaling';
  * all terms positive, each evaluated in log space, summed until the rest cannot change the double
  * result (the same stopping rule as scipy/xsf's cephes kolmogorov.h). Special cases follow xsf:
  * n = 1, x <= 1/n, x >= 1 − 1/n, and for n > 1e6 the approximation exp(−(6nx + 1)² / (18n)).
- * Relative accuracy ~1e-11 for n up to 1e6 (xsf uses double-double and gets ~1e-15).
+ * Relative accuracy better than 1e-9 for n up to 1e6 (measured 7e-10 at n = 150000; xsf uses
+ * double-double arithmetic and gets ~1e-15).
  * Throws a RangeError for n < 1 or x outside [0, 1].
  */
 const MAX_COMPUTE_N = 1_000_000;
