@@ -7,6 +7,7 @@ import { registerRetrain } from './commands/retrain';
 import { registerServe } from './commands/serve';
 import { registerReport } from './commands/report';
 import { registerPrune } from './commands/prune';
+import { registerPredict } from './commands/predict';
 import { registerUp } from './commands/up';
 import { registerWorker } from './commands/worker';
 import { describe, exitCodeFor, EXIT } from './errors';
@@ -34,6 +35,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 PostgreSQL or Tempor
   registerRetrain(program);
   registerReport(program);
   registerPrune(program);
+  registerPredict(program);
   return program;
 }
 
