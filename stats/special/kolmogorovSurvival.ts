@@ -10,9 +10,9 @@ import { smirnovSurvival } from './smirnovSurvival';
  * Pr(D_n > x) (scipy.stats.kstwo.sf). The algorithm choice is Simard & L'Ecuyer (2011),
  * "Computing the two-sided Kolmogorov–Smirnov distribution", J. Stat. Softw. 39(11), exactly as in
  * scipy's _kolmogn: Ruben–Gambino closed forms at the ends, 2·smirnov for x >= 1/2 and in the upper
- * tail, Durbin matrix or Pomeranz for n <= 140, Durbin matrix or Pelz–Good above (Pelz–Good also where it puts the CDF below 1e-9, to skip a
- * costly matrix power that could only change p in the tenth digit). Better than 1e-9 relative
- * against scipy on the fixture grid.
+ * tail, Durbin matrix or Pomeranz for n <= 140, Durbin matrix or Pelz–Good above (Pelz–Good also
+ * where it puts the CDF below 1e-9, to skip a costly matrix power that could only change p in the
+ * tenth digit). Better than 1e-9 relative against scipy on the fixture grid.
  * Returns 1 for x <= 0 and 0 for x >= 1; throws a RangeError unless n is a positive integer.
  */
 const NEGLIGIBLE_CDF = 1e-9;
