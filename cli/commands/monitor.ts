@@ -32,9 +32,12 @@ Examples:
     .description('create (or update) the schedule')
     .option('--every <minutes>', 'interval in minutes (default: the model policy)', minutes)
     .action(async (model: string, opts: { every?: number }) => {
-      const r = await withControl(async (ctx) =>
-        (await control()).enableMonitor(ctx, model, { intervalMinutes: opts.every }),
-      );
+      const r = await withControl(async (ctx) => {
+        const enabled = await (await control()).enableMonitor(ctx, model, { intervalMinutes: opts.every });
+        const { ensureAlertRefreshSchedule } = await import('../../control/alertRefresh');
+        await ensureAlertRefreshSchedule(ctx);
+        return enabled;
+      });
       process.stdout.write(
         `${r.created ? 'monitoring enabled' : 'schedule updated'}: ${r.scheduleId} every ${r.intervalMinutes} min\n`,
       );
