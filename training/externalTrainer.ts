@@ -112,7 +112,9 @@ async function readMetrics(path: string, model: string | undefined): Promise<Rec
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`model ${model}: external trainer's metrics file is not JSON: ${(err as Error).message}`);
+    throw new Error(`model ${model}: external trainer's metrics file is not JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`model ${model}: external trainer's metrics file must be a JSON object of numbers`);

@@ -56,6 +56,7 @@ async function readSchema(path: string, name: string): Promise<Record<string, un
   } catch (err) {
     throw new Error(
       `schema file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message}`,
+      { cause: err },
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
