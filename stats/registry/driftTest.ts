@@ -22,8 +22,10 @@ export interface DriftTest {
   columnTypes: readonly ColumnType[];
   kind: DriftTestKind;
   /**
-   * For p-value tests the significance level (drift when the corrected p-value is at most it);
-   * for distances the value at or above which the shift is large enough to matter.
+   * For distances the value at or above which the shift is large enough to matter (the
+   * report's effect floor for that test). For p-value tests the conventional single-test level
+   * (Evidently's 0.05); driftReport tests a window's features as one family at the policy's
+   * `alpha` instead, unless a feature override sets a threshold.
    */
   defaultThreshold: number;
   run(comparison: ColumnComparison): DriftTestOutcome;
