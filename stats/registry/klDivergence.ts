@@ -1,5 +1,9 @@
-/** Kullback-Leibler divergence of the current distribution from the reference on categories or quantile bins. */
-import { klDivergence } from '../tests/index';
+/**
+ * Kullback-Leibler divergence D(current ‖ reference) in nats on categories or quantile bins. Empty
+ * bins are smoothed with PSI's epsilon (1e-4) so that a category the reference never saw gives a
+ * large finite divergence rather than +Infinity, which a report could not store as JSON.
+ */
+import { klDivergence, PSI_DEFAULT_EPSILON } from '../tests/index';
 import { binnedCounts } from './binnedCounts';
 import { registerDriftTest } from './driftTest';
 
@@ -11,6 +15,6 @@ export const klDivergenceTest = registerDriftTest({
   defaultThreshold: 0.1,
   run(comparison) {
     const { reference, current } = binnedCounts(comparison);
-    return { statistic: klDivergence(reference, current), pvalue: null };
+    return { statistic: klDivergence(current, reference, { epsilon: PSI_DEFAULT_EPSILON }), pvalue: null };
   },
 });

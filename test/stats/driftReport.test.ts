@@ -175,6 +175,33 @@ describe('driftReport on bad input', () => {
     expectPlainJson(moved);
   });
 
+  it('a feature with no values in the reference data: empty_reference finding, never judged', () => {
+    const rows = 1_000;
+    const blank = buildReferenceProfile(
+      {
+        rows,
+        numerical: { k: new Float64Array(rows).fill(NaN), x0: reference.numerical.x0.slice(0, rows) },
+        categorical: {},
+      },
+      [
+        { name: 'k', type: 'numerical' },
+        { name: 'x0', type: 'numerical' },
+      ],
+    );
+    expect(blank.columns[0]).toMatchObject({ finite: 0, mean: null, std: null, sample: [], binCounts: [0] });
+    const w = current(19);
+    w.numerical.k = w.numerical.x1;
+    const report = driftReport(blank, w, policy);
+    expect(report.features[0]).toMatchObject({
+      feature: 'k',
+      status: 'insufficient_data',
+      reason: 'the reference has no values',
+    });
+    expect(report.dataQuality).toContainEqual(expect.objectContaining({ feature: 'k', kind: 'empty_reference' }));
+    expect(report.features[1].status).toBe('ok');
+    expectPlainJson(report);
+  });
+
   it('a feature missing from the window is a data-quality error naming it', () => {
     const w = current(14);
     delete w.numerical.x3;
