@@ -58,8 +58,9 @@ describe('PostgreSQL down for 10 s under load', () => {
     await proxy.restore();
     await new Promise((r) => setTimeout(r, 500));
     const [a, b] = await Promise.all([roomyLoad.stop(), tightLoad.stop()]);
-    expect(await roomy.context.predictionLog.drain(20_000)).toBe(true);
-    expect(await tight.context.predictionLog.drain(20_000)).toBe(true);
+    // Generous: on a loaded CI machine the backlog of the outage takes a while to COPY; what matters is that it all lands.
+    expect(await roomy.context.predictionLog.drain(60_000)).toBe(true);
+    expect(await tight.context.predictionLog.drain(60_000)).toBe(true);
 
     // Requests never depended on PostgreSQL.
     expect(a.failed).toEqual([]);
@@ -85,5 +86,5 @@ describe('PostgreSQL down for 10 s under load', () => {
     expect(metricValue(text, 'driftloop_log_flush_failures_total', 'table="predictions"')).toBeGreaterThan(0);
     const roomyText = await (await fetch(`${roomy.url}/metrics`)).text();
     expect(metricValue(roomyText, 'driftloop_log_dropped_rows_total', 'table="predictions"')).toBe(0);
-  }, 60_000);
+  }, 150_000);
 });
