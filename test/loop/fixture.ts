@@ -164,3 +164,14 @@ export async function until(check: () => Promise<boolean>, what: string, timeout
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** Waits until the prediction server answers for `model` with `version` (after a register or a stage change). */
+export async function waitServed(serverUrl: string, model: string, version: number): Promise<void> {
+  await until(async () => {
+    try {
+      return (await serve(serverUrl, model, traffic(1, 'reference', 5))).versions[0] === version;
+    } catch {
+      return false;
+    }
+  }, `${model} version ${version} to be served`);
+}

@@ -1,0 +1,266 @@
+/**
+ * npm run bench:loop — the loop's speed on this machine, medians of a few rounds:
+ *  1. drift onset → detection → alert received → new version serving, for the demo-like credit
+ *     model (shifted traffic streams through the real prediction server; monitor rounds run back
+ *     to back, so a schedule adds up to one interval to detection);
+ *  2. the monitor activity on a 100,000-row window (default 20,000-row sample, and all rows);
+ *  3. 200 models with traffic, one monitoring round for all on one worker: wall time and the
+ *     worker process's CPU, as a share of one core at a 10-minute cadence (target < 25%).
+ * Uses DATABASE_URL's server (a scratch database is created and dropped) and TEMPORAL_ADDRESS,
+ * or starts a Temporal dev server.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
+import pg from 'pg';
+import { createMonitorActivities, type MonitorSummary } from '../activities/monitor';
+import { rowsToDataWindow } from '../activities/dataWindow';
+import { freeDevServerPort, startTemporalDevServer, type DevServer } from '../cli/dev/temporal';
+import { createDriftloopWorker, installRuntime } from '../cli/worker';
+import { loadConfig } from '../config/index';
+import { createLogger } from '../config/logger';
+import { runMonitorRound, type ControlContext } from '../control/index';
+import { startServer } from '../serving/index';
+import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
+import { createPool, type Db } from '../store/db';
+import { migrate } from '../store/migrate';
+import { getModel, insertModelVersion, updateModelPolicy, upsertModel } from '../store/models';
+import { copyPredictions, upsertLabels, type PredictionRow } from '../store/predictions';
+import { trainModel } from '../training/trainModel';
+import { features, registerModel, serve, serveLabeled, target, traffic, label, waitServed } from '../test/loop/fixture';
+import { startReceiver } from '../test/support/receiver';
+
+const CYCLES = Number(process.env.BENCH_ROUNDS ?? 3);
+const MODELS = Number(process.env.BENCH_MODELS ?? 200);
+const ROWS_PER_MODEL = Number(process.env.BENCH_ROWS_PER_MODEL ?? 1_000);
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Logs `n` predictions of version 1 with ts spread from `from` (epoch ms) to now, labeling half. */
+async function logTraffic(db: Db, model: string, n: number, kind: 'reference' | 'shifted', seed: number, from: number) {
+  const t = traffic(n, kind, seed);
+  const now = Date.now();
+  const spreadMs = Math.max(1, now - from);
+  const rows: PredictionRow[] = t.rows.map((f, i) => ({
+    id: randomUUID(),
+    model,
+    version: 1,
+    stage: 'production',
+    ts: now - spreadMs + (i * spreadMs) / n,
+    features: f,
+    outputs: {},
+    score: 1 / (1 + Math.exp(-((f.x1 as number) + 0.5 * (f.x2 as number)))),
+    label: (f.x1 as number) + 0.5 * (f.x2 as number) > 0 ? 'yes' : 'no',
+    latencyMs: 1,
+  }));
+  const client = await db.connect();
+  try {
+    await copyPredictions(client, rows);
+  } finally {
+    client.release();
+  }
+  await upsertLabels(
+    db,
+    model,
+    rows.filter((_r, i) => i % 2 === 0).map((r, i) => ({ id: r.id, label: t.labels[i * 2] })),
+  );
+}
+
+async function main(): Promise<void> {
+  const dbName = `bench_loop_${process.pid}`;
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const databaseUrl = url.toString();
+  await admin(`DROP DATABASE IF EXISTS ${dbName}`);
+  await admin(`CREATE DATABASE ${dbName}`);
+  await migrate(databaseUrl);
+  const db = createPool(databaseUrl, { max: 20 });
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'error');
+  let devServer: DevServer | undefined;
+  const address =
+    process.env.TEMPORAL_ADDRESS ??
+    (devServer = await startTemporalDevServer({ port: await freeDevServerPort(), headless: true })).address;
+  const receiver = await startReceiver();
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: address,
+    DRIFTLOOP_TASK_QUEUE: `bench-loop-${process.pid}`,
+    DRIFTLOOP_WEBHOOK_URL: `${receiver.url}/hook`,
+  });
+  installRuntime({ logger });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createDriftloopWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue: config.taskQueue,
+    deps: { db, config, logger },
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  const ctx: ControlContext = { client: new Client({ connection }), db, taskQueue: config.taskQueue };
+  const server = await startServer({
+    config,
+    db,
+    logger,
+    port: 0,
+    databaseUrl,
+    logFlushIntervalMs: 20,
+    defaultMetrics: false,
+  });
+
+  try {
+    // 1. Drift onset to detection, alert and new version serving.
+    const detect: number[] = [];
+    const alert: number[] = [];
+    const serving: number[] = [];
+    for (let k = 0; k < CYCLES; k++) {
+      const model = `credit-${k}`;
+      await registerModel(db, { name: model, retrain: { includeReference: false } });
+      await waitServed(server.url, model, 1);
+      await serveLabeled(db, server.url, model, traffic(600, 'reference', 100 + k));
+      await runMonitorRound(ctx, model, `bench-${model}-baseline`);
+      const onset = Date.now();
+      let servedAt = 0;
+      let streaming = true;
+      // Shifted traffic at ~500 rows/s with labels right behind, until version 2 answers.
+      const stream = (async () => {
+        for (let seed = 1_000 * (k + 1); streaming; seed++) {
+          const t = traffic(100, 'shifted', seed);
+          const out = await serve(server.url, model, t);
+          await label(server.url, model, out.ids, t.labels).catch(() => undefined);
+          if (!servedAt && out.versions.some((v) => v === 2)) servedAt = Date.now();
+          await sleep(200);
+        }
+      })();
+      let detectedAt = 0;
+      for (let round = 0; !detectedAt && round < 100; round++) {
+        const r = await runMonitorRound(ctx, model, `bench-${model}-round-${round}`);
+        if (r.status === 'drift' || r.status === 'performance_decay') detectedAt = Date.now();
+        else await sleep(250);
+      }
+      await receiver.waitFor((rs) => rs.some((r) => r.path === '/hook' && r.body.includes(model)), 60_000);
+      const alertAt = receiver.requests.find((r) => r.path === '/hook' && r.body.includes(model))!.at;
+      while (!servedAt) await sleep(50);
+      streaming = false;
+      await stream;
+      detect.push(detectedAt - onset);
+      alert.push(alertAt - onset);
+      serving.push(servedAt - onset);
+    }
+    console.log(`drift onset → detected:            ${median(detect)} ms (median of ${CYCLES}; rounds back to back)`);
+    console.log(`drift onset → alert at receiver:   ${median(alert)} ms`);
+    console.log(`drift onset → new version serving: ${median(serving)} ms`);
+
+    // 2. The monitor activity on a 100,000-row window.
+    await registerModel(db, { name: 'wide' });
+    const registered = Date.now() + 1;
+    await sleep(1_000);
+    await logTraffic(db, 'wide', 100_000, 'shifted', 7, registered);
+    const activities = createMonitorActivities({ db, config, logger });
+    const env = new MockActivityEnvironment();
+    for (const maxSampleRows of [20_000, 100_000]) {
+      const policy = (await getModel(db, 'wide')).policy;
+      await updateModelPolicy(db, 'wide', {
+        ...policy,
+        monitor: { ...policy.monitor, maxSampleRows, maxWindowMinutes: 60 },
+      });
+      const times: number[] = [];
+      for (let i = 0; i < CYCLES; i++) {
+        // Each run a new workflow: the window is the same (no judged run moves its start: we delete them).
+        await db.query(`DELETE FROM drift_runs WHERE model = 'wide'`);
+        const t0 = performance.now();
+        const s: MonitorSummary = await env.run(activities.monitorWindow, {
+          model: 'wide',
+          workflowId: `bench-wide-${maxSampleRows}`,
+          runId: `run-${i}`,
+          windowEnd: new Date().toISOString(),
+        });
+        times.push(performance.now() - t0);
+        if (s.rowsInWindow !== 100_000) throw new Error(`window of wide held ${s.rowsInWindow} rows, expected 100000`);
+      }
+      console.log(
+        `monitor activity, 100,000-row window, ${maxSampleRows.toLocaleString('en')} sampled: ${median(times).toFixed(0)} ms`,
+      );
+    }
+
+    // 3. 200 models, one round for all on one worker.
+    const spec = { name: 'fleet', task: 'binary' as const, features, target };
+    const ref = traffic(1_500, 'reference', 3);
+    const trained = await trainModel(spec, { algorithm: 'logistic_regression' }, ref);
+    const scores = trained.predict(ref.rows);
+    const profile = buildReferenceProfile(
+      rowsToDataWindow(features, 'binary', target.classes, ref.rows, ref.labels, scores),
+      features,
+    );
+    const fleet = Array.from({ length: MODELS }, (_v, i) => `fleet-${String(i).padStart(3, '0')}`);
+    for (const name of fleet) {
+      await upsertModel(db, {
+        name,
+        task: 'binary',
+        features,
+        target,
+        policy: { drift: { persistence: 1 }, retrain: { enabled: false } },
+      });
+      await insertModelVersion(db, {
+        model: name,
+        onnx: trained.onnx,
+        trainer: 'logistic_regression',
+        metrics: { accuracy: 0.85 },
+        referenceProfile: profile,
+        stage: 'production',
+      });
+    }
+    const walls: number[] = [];
+    const cpus: number[] = [];
+    let since = Date.now() + 1;
+    for (let round = 0; round < CYCLES; round++) {
+      await sleep(1_000);
+      for (let i = 0; i < fleet.length; i++)
+        await logTraffic(
+          db,
+          fleet[i],
+          ROWS_PER_MODEL,
+          i % 10 === 0 ? 'shifted' : 'reference',
+          round * 1_000 + i,
+          5_000,
+        );
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(fleet.map((name) => runMonitorRound(ctx, name, `bench-${name}-r${round}`)));
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      since = Date.now() + 1;
+      walls.push(wall);
+      cpus.push((cpu.user + cpu.system) / 1e6);
+    }
+    const cpuSeconds = median(cpus);
+    console.log(
+      `${MODELS} models × ${ROWS_PER_MODEL} rows, one round on one worker: wall ${(median(walls) / 1000).toFixed(2)} s, worker CPU ${cpuSeconds.toFixed(2)} s`,
+    );
+    console.log(`  at a 10-minute cadence: ${((cpuSeconds / 600) * 100).toFixed(2)}% of one core (target < 25%)`);
+  } finally {
+    await server.close();
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await nativeConnection.close();
+    await receiver.close();
+    await db.end();
+    await devServer?.stop();
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  }
+}
+
+await main();
