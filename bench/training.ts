@@ -1,7 +1,7 @@
 /**
  * Fit time of each built-in trainer on 100,000 rows × 50 numerical features (synthetic, seeded).
  * Targets (issue #6): logistic regression < 5 s, gbdt (100 trees, depth 6) < 60 s on one core.
- * Run: npm run bench:training   (BENCH_ROWS, BENCH_FEATURES, BENCH_REPEATS override the sizes)
+ * Run: npm run bench:training   (BENCH_ROWS, BENCH_FEATURES, BENCH_REPEATS override the sizes; BENCH_ONLY=gbdt)
  */
 import os from 'node:os';
 import type { FeatureSpec } from '../config/model';
@@ -12,6 +12,8 @@ import { seededRandom, type TrainingSet, type TrainingSpec } from '../training/t
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
 const width = Number(process.env.BENCH_FEATURES ?? 50);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+/** Runs only the cases whose name contains this (e.g. BENCH_ONLY=gbdt). */
+const only = process.env.BENCH_ONLY ?? '';
 
 function syntheticData(): { binary: TrainingSet; regression: TrainingSet; features: FeatureSpec[] } {
   const random = seededRandom(11);
@@ -58,6 +60,7 @@ console.log(
   `training fit time, ${rows} rows × ${width} features, median of ${repeats} run(s); load average ${os.loadavg()[0].toFixed(1)}`,
 );
 for (const [name, spec, trainer, set, target] of cases) {
+  if (!name.includes(only)) continue;
   const times: number[] = [];
   const cpuTimes: number[] = [];
   let detail = '';
