@@ -5,12 +5,15 @@
 import type { ColumnSchema, DataWindow } from '../types';
 import { fitIsotonicCalibration } from '../estimation/isotonicCalibration';
 import {
+  CORRELATION_ROWS,
   DEFAULT_PROFILE_OPTIONS,
+  MAX_CORRELATION_FEATURES,
   PROFILE_FORMAT,
   type CategoricalColumnProfile,
   type JointSample,
   type NumericalColumnProfile,
   type ProfileOptions,
+  type ReferenceCorrelation,
   type ReferenceProfile,
 } from './referenceProfile';
 import { countPerBin, meanAndStd, sortFinite } from './sortedColumn';
@@ -75,7 +78,37 @@ export function buildReferenceProfile(
     prediction,
     calibration,
     jointSample: jointSample(window, schema, options.jointSampleSize),
+    correlation: correlation(window, columns),
   };
+}
+
+function correlation(window: DataWindow, columns: ReferenceProfile['columns']): ReferenceCorrelation | null {
+  const numerical = columns.filter((c): c is NumericalColumnProfile => c.type === 'numerical');
+  const f = numerical.length;
+  if (f < 2 || f > MAX_CORRELATION_FEATURES || window.rows < 2) return null;
+  const rows = Math.min(window.rows, CORRELATION_ROWS);
+  const standardized = numerical.map((c) => {
+    const values = window.numerical[c.name];
+    const mean = c.mean ?? 0;
+    const std = c.std && c.std > 0 ? c.std : 1;
+    const out = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const v = values[Math.floor(((i + 0.5) * window.rows) / rows)];
+      out[i] = Number.isFinite(v) ? (v - mean) / std : 0;
+    }
+    return out;
+  });
+  const matrix = new Array<number>(f * f);
+  for (let a = 0; a < f; a++) {
+    for (let b = a; b < f; b++) {
+      let sum = 0;
+      const x = standardized[a];
+      const y = standardized[b];
+      for (let i = 0; i < rows; i++) sum += x[i] * y[i];
+      matrix[a * f + b] = matrix[b * f + a] = sum / rows;
+    }
+  }
+  return { features: numerical.map((c) => c.name), matrix };
 }
 
 function checkLength(name: string, length: number, rows: number): void {

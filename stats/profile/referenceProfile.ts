@@ -5,9 +5,10 @@
  * Size bound (independent of the number of training rows): per numerical column at most
  * `sampleSize + 2 * bins + 10` numbers; per categorical column at most `maxCategories` labels
  * and counts; the prediction output like a numerical column; the calibration map at most
- * `calibrationPoints` pairs; the joint sample `jointSampleSize` rows of every column. With the
- * defaults (5,000 / 10 / 100 / 1,000 / 1,000) a 50-feature numerical model serializes to at most
- * about 51 × 5,030 + 50 × 1,000 ≈ 307,000 numbers, about 6.5 MB of JSON in the worst case
+ * `calibrationPoints` pairs; the joint sample `jointSampleSize` rows of every column; the
+ * correlation matrix of at most 100 numerical features (10,000 numbers). With the defaults
+ * (5,000 / 10 / 100 / 1,000 / 1,000) a 50-feature numerical model serializes to at most about
+ * 51 × 5,030 + 50 × 1,000 + 2,500 ≈ 310,000 numbers, about 6.5 MB of JSON in the worst case
  * (shortest round-trip doubles of ~20 characters), whether it was trained on 10 thousand or 10
  * billion rows. Category labels are stored as given; their length is the caller's.
  */
@@ -105,6 +106,19 @@ export interface JointSample {
   categorical: Record<string, (string | null)[]>;
 }
 
+/**
+ * Correlations of the standardized numerical features (missing values at the mean), from up to
+ * 50,000 evenly strided training rows; only for 2 to 100 numerical features.
+ */
+export interface ReferenceCorrelation {
+  features: string[];
+  /** Row-major features.length × features.length matrix. */
+  matrix: number[];
+}
+
+export const MAX_CORRELATION_FEATURES = 100;
+export const CORRELATION_ROWS = 50_000;
+
 export interface ReferenceProfile {
   format: typeof PROFILE_FORMAT;
   rows: number;
@@ -114,4 +128,6 @@ export interface ReferenceProfile {
   prediction: NumericalColumnProfile | null;
   calibration: CalibrationMap | null;
   jointSample: JointSample;
+  /** For multivariate drift; absent in profiles written before it existed. */
+  correlation?: ReferenceCorrelation | null;
 }

@@ -119,6 +119,15 @@ const profileSchema = z
           }
         }
       }),
+    correlation: z
+      .object({ features: z.array(z.string()).min(2), matrix: z.array(finite) })
+      .strict()
+      .refine((c) => c.matrix.length === c.features.length * c.features.length, {
+        message: 'matrix must have features.length² entries',
+        path: ['matrix'],
+      })
+      .nullable()
+      .optional(),
   })
   .strict();
 

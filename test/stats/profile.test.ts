@@ -26,6 +26,10 @@ describe('buildReferenceProfile', () => {
     expect(c0.categories).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(c0.counts.reduce((a, b) => a + b, 0)).toBe(19_999);
     expect(c0).toMatchObject({ missing: 1, otherCount: 0, truncated: false });
+    // Correlations of the standardized numerical features, for multivariate drift.
+    expect(profile.correlation!.features).toEqual(['x0', 'x1', 'x2']);
+    expect(profile.correlation!.matrix[0]).toBeCloseTo(1, 2);
+    expect(Math.abs(profile.correlation!.matrix[1])).toBeLessThan(0.05);
   });
 
   it('keeps every value when the column is smaller than the sample bound', () => {
