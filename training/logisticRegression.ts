@@ -116,10 +116,8 @@ export async function fitLogisticRegression(
     gradientTolerance: params.gradientTolerance,
     onIteration: async (iteration, value) => {
       opts.signal?.throwIfAborted();
-      if (iteration % 10 === 0) {
-        opts.onProgress?.({ phase: 'fit', done: iteration, total: params.maxIter, loss: value });
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      opts.onProgress?.({ phase: 'fit', done: iteration, total: params.maxIter, loss: value });
+      await new Promise((resolve) => setImmediate(resolve));
     },
   });
   const theta = result.x;

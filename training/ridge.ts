@@ -90,7 +90,10 @@ export async function fitRidge(
     let s = 0;
     for (let i = 0; i < n; i++) s += cj[i] * (y[i] - yMean);
     b[j] = s;
+    opts.signal?.throwIfAborted();
     opts.onProgress?.({ phase: 'fit', done: j + 1, total: p });
+    // The Gram matrix is the long part of a wide fit: yield so an activity can heartbeat.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   for (let j = 0; j < p; j++) A[j * p + j] += params.alpha > 0 ? params.alpha : 1e-10 * Math.max(A[j * p + j], 1);
   const w = choleskySolve(A, b, p);

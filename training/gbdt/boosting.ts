@@ -114,6 +114,7 @@ export async function fitGbdt(
     minSamplesLeaf: params.minSamplesLeaf,
     l2: params.l2,
     learningRate: params.learningRate,
+    unitHessian: !binary,
   });
   const trees: Tree[] = [];
   let bestLoss = Infinity;

@@ -18,6 +18,8 @@ export interface TreeLimits {
   minSamplesLeaf: number;
   l2: number;
   learningRate: number;
+  /** Every hessian is 1 (squared error): histograms skip summing them. */
+  unitHessian: boolean;
 }
 
 /** A fitted tree. Node 0 is the root; a leaf has feature −1. */
@@ -77,6 +79,21 @@ export class TreeGrower {
   private buildHist(hist: Float64Array, start: number, end: number, g: Float64Array, h: Float64Array): void {
     const { width, bins } = this.data;
     const idx = this.idx;
+    if (this.limits.unitHessian) {
+      // Squared error: every hessian is 1, so the hessian sum of a bin is its count; one write fewer per cell.
+      for (let k = start; k < end; k++) {
+        const i = idx[k];
+        const gi = g[i];
+        const row = i * width;
+        for (let f = 0, hb = 0; f < width; f++, hb += STRIDE) {
+          const p = hb + bins[row + f] * 3;
+          hist[p] += gi;
+          hist[p + 2] += 1;
+        }
+      }
+      for (let p = 0; p < hist.length; p += 3) hist[p + 1] = hist[p + 2];
+      return;
+    }
     for (let k = start; k < end; k++) {
       const i = idx[k];
       const gi = g[i];
