@@ -6,6 +6,10 @@
  *   a distance is too noisy there to threshold);
  * - numerical, above 1,000: `wasserstein` normed by the reference std, threshold 0.1 sd (at large
  *   n every tiny shift is "significant"; a distance measures whether it matters);
+ * - numerical with few distinct values (flags, counts, ratings) stay on these tests, unlike
+ *   Evidently, which switches to categorical tests at 5 or fewer: KS is conservative with ties (so
+ *   the false-alarm bound still holds) and Wasserstein sees a value outside the reference's
+ *   support, which the profile's bins would merge into the nearest bin;
  * - categorical, n <= 1,000 and two categories: `z_test` on the share of the first category;
  * - categorical, n <= 1,000, more categories and at least 5 expected rows per category: `chi_square`;
  * - categorical otherwise (many categories or n > 1,000): `jensen_shannon`, threshold 0.1.
@@ -18,7 +22,7 @@ import type { ColumnType } from '../types';
 
 export const SMALL_SAMPLE_ROWS = 1_000;
 
-/** Categories a comparison will have: the reference's kept categories plus the bucket for the rest. */
+/** `categories`: the reference's kept categories plus the bucket for the rest (categorical columns). */
 export function selectDefaultTest(
   type: ColumnType,
   currentValues: number,

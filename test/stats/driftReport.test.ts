@@ -4,6 +4,7 @@ import { resolveDriftPolicy } from '../../stats/policy/driftPolicy';
 import { driftReport } from '../../stats/report/driftReport';
 import type { DriftReport } from '../../stats/report/driftReportTypes';
 import type { DataWindow } from '../../stats/types';
+import { seededRandom } from '../../stats/estimation/seededRandom';
 import { syntheticSchema, syntheticWindow } from './windows';
 
 const schema = syntheticSchema(4, 2);
@@ -200,6 +201,25 @@ describe('driftReport on bad input', () => {
     expect(report.dataQuality).toContainEqual(expect.objectContaining({ feature: 'k', kind: 'empty_reference' }));
     expect(report.features[1].status).toBe('ok');
     expectPlainJson(report);
+  });
+
+  it('a discrete numerical feature (a 0/1 flag): no alarm when its rate holds, drift when it moves', () => {
+    const flag = (rows: number, rate: number, seed: number) => {
+      const random = seededRandom(seed);
+      return Float64Array.from({ length: rows }, () => (random.next() < rate ? 1 : 0));
+    };
+    const flagProfile = buildReferenceProfile(
+      { rows: 20_000, numerical: { f: flag(20_000, 0.3, 1) }, categorical: {} },
+      [{ name: 'f', type: 'numerical' }],
+    );
+    const strict = resolveDriftPolicy({ persistence: 1 });
+    for (const rows of [500, 5_000]) {
+      expect(
+        driftReport(flagProfile, { rows, numerical: { f: flag(rows, 0.3, 2) }, categorical: {} }, strict).status,
+      ).toBe('ok');
+      const moved = driftReport(flagProfile, { rows, numerical: { f: flag(rows, 0.5, 3) }, categorical: {} }, strict);
+      expect(moved.driftedFeatures).toEqual(['f']);
+    }
   });
 
   it('a feature missing from the window is a data-quality error naming it', () => {

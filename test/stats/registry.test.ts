@@ -32,7 +32,7 @@ describe('drift-test registry', () => {
       ['jensen_shannon', 'distance', 0.1, 'numerical+categorical'],
       ['kl_div', 'distance', 0.1, 'numerical+categorical'],
       ['hellinger', 'distance', 0.1, 'numerical+categorical'],
-      ['chi_square', 'pvalue', 0.05, 'categorical'],
+      ['chi_square', 'pvalue', 0.05, 'categorical+numerical'],
       ['z_test', 'pvalue', 0.05, 'categorical'],
       ['fisher_exact', 'pvalue', 0.05, 'categorical'],
     ]);
