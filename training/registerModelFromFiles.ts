@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { describeIssues, modelDefinitionSchema } from '../config/model';
 import type { Db } from '../store/db';
 import {
   getVersionInStage,
@@ -87,11 +88,12 @@ export async function registerModelFromFiles(db: Db, req: RegisterFromFiles): Pr
       throw new Error(`cannot read ONNX file ${req.onnxPath}: ${err.message}`);
     }),
   );
-  // upsertModel validates the definition; do it in a throwaway shape first so nothing is written on error.
-  const spec = definition as unknown as ModelSpec;
-  if (!Array.isArray(spec.features) || typeof spec.target !== 'object' || spec.target === null) {
-    throw new Error(`schema file ${req.schemaPath}: needs task, features (array) and target ({name, classes?})`);
+  // Checked here, before anything is written; upsertModel checks the same again.
+  const parsed = modelDefinitionSchema.safeParse(definition);
+  if (!parsed.success) {
+    throw new Error(`schema file ${req.schemaPath}: ${describeIssues(parsed.error)}`);
   }
+  const spec: ModelSpec = parsed.data;
   const reference = await readTrainingCsv(req.referencePath, spec);
   if (reference.rows.length === 0) throw new Error(`reference file ${req.referencePath} has no rows`);
   encodeLabels(spec, reference);

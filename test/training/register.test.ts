@@ -164,6 +164,22 @@ describe('registerModelFromFiles', () => {
     await expect(getModel(tdb.db, 'churn-bad')).rejects.toThrow(/not registered/);
   });
 
+  it('names what is wrong in a schema file', async () => {
+    const schemaPath = join(dir, 'badschema.json');
+    await writeFile(
+      schemaPath,
+      JSON.stringify({ task: 'binary', features: spec.features, target: { name: 'churned' } }),
+    );
+    await expect(
+      registerModelFromFiles(tdb.db, {
+        name: 'churn-badschema',
+        onnxPath: join(dir, 'churn.onnx'),
+        schemaPath,
+        referencePath: join(dir, 'reference.csv'),
+      }),
+    ).rejects.toThrow(/badschema.json: target.classes: a binary model needs target.classes/);
+  });
+
   it('names the missing column of a reference file', async () => {
     const referencePath = join(dir, 'nolabel.csv');
     const schemaPath = join(dir, 'nolabel.json');
