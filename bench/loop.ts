@@ -28,6 +28,7 @@ import { migrate } from '../store/migrate';
 import { getModel, insertModelVersion, updateModelPolicy, upsertModel } from '../store/models';
 import { copyPredictions, upsertLabels, type PredictionRow } from '../store/predictions';
 import { trainModel } from '../training/trainModel';
+import type { FeatureRow } from '../onnx/model';
 import { features, registerModel, serve, serveLabeled, target, traffic, label, waitServed } from '../test/loop/fixture';
 import { startReceiver } from '../test/support/receiver';
 
@@ -48,9 +49,18 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-/** Logs `n` predictions of version 1 with ts spread from `from` (epoch ms) to now, labeling half. */
-async function logTraffic(db: Db, model: string, n: number, kind: 'reference' | 'shifted', seed: number, from: number) {
+/** Logs `n` predictions of version 1, scored by `scorer`, with ts spread from `from` (epoch ms) to now, labeling half. */
+async function logTraffic(
+  db: Db,
+  model: string,
+  n: number,
+  kind: 'reference' | 'shifted',
+  seed: number,
+  from: number,
+  scorer: (rows: FeatureRow[]) => Float64Array,
+) {
   const t = traffic(n, kind, seed);
+  const scores = scorer(t.rows);
   const now = Date.now();
   const spreadMs = Math.max(1, now - from);
   const rows: PredictionRow[] = t.rows.map((f, i) => ({
@@ -61,8 +71,8 @@ async function logTraffic(db: Db, model: string, n: number, kind: 'reference' | 
     ts: now - spreadMs + (i * spreadMs) / n,
     features: f,
     outputs: {},
-    score: 1 / (1 + Math.exp(-((f.x1 as number) + 0.5 * (f.x2 as number)))),
-    label: (f.x1 as number) + 0.5 * (f.x2 as number) > 0 ? 'yes' : 'no',
+    score: scores[i],
+    label: scores[i] >= 0.5 ? 'yes' : 'no',
     latencyMs: 1,
   }));
   const client = await db.connect();
@@ -163,11 +173,29 @@ async function main(): Promise<void> {
     console.log(`drift onset → alert at receiver:   ${median(alert)} ms`);
     console.log(`drift onset → new version serving: ${median(serving)} ms`);
 
+    // Version 1 of the wide and fleet models: one fit, registered many times.
+    const spec = { name: 'fleet', task: 'binary' as const, features, target };
+    const ref = traffic(1_500, 'reference', 3);
+    const trained = await trainModel(spec, { algorithm: 'logistic_regression' }, ref);
+    const scores = trained.predict(ref.rows);
+    const profile = buildReferenceProfile(
+      rowsToDataWindow(features, 'binary', target.classes, ref.rows, ref.labels, scores),
+      features,
+    );
+
     // 2. The monitor activity on a 100,000-row window.
-    await registerModel(db, { name: 'wide' });
+    await upsertModel(db, { name: 'wide', task: 'binary', features, target });
+    await insertModelVersion(db, {
+      model: 'wide',
+      onnx: trained.onnx,
+      trainer: 'logistic_regression',
+      metrics: { accuracy: 0.85 },
+      referenceProfile: profile,
+      stage: 'production',
+    });
     const registered = Date.now() + 1;
     await sleep(1_000);
-    await logTraffic(db, 'wide', 100_000, 'shifted', 7, registered);
+    await logTraffic(db, 'wide', 100_000, 'shifted', 7, registered, trained.predict);
     const activities = createMonitorActivities({ db, config, logger });
     const env = new MockActivityEnvironment();
     for (const maxSampleRows of [20_000, 100_000]) {
@@ -196,14 +224,6 @@ async function main(): Promise<void> {
     }
 
     // 3. 200 models, one round for all on one worker.
-    const spec = { name: 'fleet', task: 'binary' as const, features, target };
-    const ref = traffic(1_500, 'reference', 3);
-    const trained = await trainModel(spec, { algorithm: 'logistic_regression' }, ref);
-    const scores = trained.predict(ref.rows);
-    const profile = buildReferenceProfile(
-      rowsToDataWindow(features, 'binary', target.classes, ref.rows, ref.labels, scores),
-      features,
-    );
     const fleet = Array.from({ length: MODELS }, (_v, i) => `fleet-${String(i).padStart(3, '0')}`);
     for (const name of fleet) {
       await upsertModel(db, {
@@ -224,6 +244,7 @@ async function main(): Promise<void> {
     }
     const walls: number[] = [];
     const cpus: number[] = [];
+    const statuses: string[][] = [];
     let since = Date.now() + 1;
     for (let round = 0; round < CYCLES; round++) {
       await sleep(1_000);
@@ -234,20 +255,27 @@ async function main(): Promise<void> {
           ROWS_PER_MODEL,
           i % 10 === 0 ? 'shifted' : 'reference',
           round * 1_000 + i,
-          5_000,
+          since,
+          trained.predict,
         );
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await Promise.all(fleet.map((name) => runMonitorRound(ctx, name, `bench-${name}-r${round}`)));
+      const results = await Promise.all(fleet.map((name) => runMonitorRound(ctx, name, `bench-${name}-r${round}`)));
       const wall = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       since = Date.now() + 1;
       walls.push(wall);
       cpus.push((cpu.user + cpu.system) / 1e6);
+      const judged = results.filter((r) => r.status !== 'insufficient_data' && r.status !== 'error');
+      if (judged.length !== fleet.length) {
+        throw new Error(`round ${round}: only ${judged.length} of ${fleet.length} models had a judged window`);
+      }
+      statuses.push(results.map((r) => r.status));
     }
     const cpuSeconds = median(cpus);
+    const drifted = statuses.map((round) => round.filter((s) => s === 'drift' || s === 'performance_decay').length);
     console.log(
-      `${MODELS} models × ${ROWS_PER_MODEL} rows, one round on one worker: wall ${(median(walls) / 1000).toFixed(2)} s, worker CPU ${cpuSeconds.toFixed(2)} s`,
+      `${MODELS} models × ${ROWS_PER_MODEL} rows, one round on one worker (${median(drifted)} drifted, paged): wall ${(median(walls) / 1000).toFixed(2)} s, worker CPU ${cpuSeconds.toFixed(2)} s`,
     );
     console.log(`  at a 10-minute cadence: ${((cpuSeconds / 600) * 100).toFixed(2)}% of one core (target < 25%)`);
   } finally {

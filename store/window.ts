@@ -3,11 +3,12 @@
  * joined with the late labels that have arrived, read straight into the statistics engine's
  * columnar DataWindow (one typed array per feature, no per-row objects kept).
  *
- * Sampling: when the range holds more rows than `maxRows`, the rows with the smallest
- * `hashtextextended(id, seed)` are kept. Prediction ids are random UUIDs, so this is a uniform
- * sample without replacement that does not favour early or late rows (unlike LIMIT on a scan),
- * and it is reproducible: a retried activity reads the same sample. The time predicate is on the
- * partition key, so PostgreSQL prunes to the days of the range.
+ * Sampling: when the range holds more rows than `maxRows`, a row is kept when
+ * `hashtextextended(id, seed)` falls below the share maxRows / rows of the int64 range. Prediction
+ * ids are random UUIDs, so this is Bernoulli sampling at that rate: uniform, without favouring
+ * early or late rows (unlike LIMIT on a scan), needing no sort, and reproducible: a retried
+ * activity reads the same sample. (The LIMIT only trims the rare overshoot of a few rows.) The
+ * time predicate is on the partition key, so PostgreSQL prunes to the days of the range.
  */
 import type { FeatureSpec, Task } from '../config/model';
 import type { FeatureRow } from '../onnx/model';
@@ -50,6 +51,14 @@ export function encodeLabel(label: string | null, task: Task, classIndex: Map<st
   return classIndex.get(label) ?? NaN;
 }
 
+/** The int64 below which a uniform 64-bit hash falls with probability `rate`. */
+export function hashThreshold(rate: number): bigint {
+  const scale = 1n << 32n;
+  const share = BigInt(Math.floor(Math.min(1, Math.max(0, rate)) * Number(scale)));
+  const threshold = (share * (1n << 64n)) / scale - (1n << 63n);
+  return threshold >= 1n << 63n ? (1n << 63n) - 1n : threshold;
+}
+
 export async function readPredictionWindow(db: Queryable, req: WindowRequest): Promise<PredictionWindow> {
   const stages = req.stages ?? ['production', 'batch'];
   const base = [req.model, req.version, req.from, req.to, stages];
@@ -69,8 +78,8 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
   });
   let sample = '';
   if (rowsInWindow > req.maxRows) {
-    params.push(req.seed, req.maxRows);
-    sample = `ORDER BY hashtextextended(p.id::text, $${params.length - 1}) LIMIT $${params.length}`;
+    params.push(req.seed, hashThreshold(req.maxRows / rowsInWindow).toString(), req.maxRows);
+    sample = `AND hashtextextended(p.id::text, $${params.length - 2}) < $${params.length - 1}::bigint LIMIT $${params.length}`;
   }
   const { rows } = await db.query({
     text: `SELECT p.score, p.label, l.label${columns.length ? ', ' + columns.join(', ') : ''}
