@@ -8,6 +8,40 @@ export function registerModel(program: Command): Command {
   const model = program.command('model').description('register, list and inspect models');
 
   model
+    .command('register <name>')
+    .description(
+      'register a model trained elsewhere: validates the ONNX file, stores the reference data and its profile, makes it the production version',
+    )
+    .requiredOption('--onnx <file>', 'the model graph (inputs per onnx/contract.ts)')
+    .requiredOption(
+      '--schema <file>',
+      'JSON or YAML: {task, features: [{name, type, ...}], target: {name, classes?}, policy?}',
+    )
+    .requiredOption('--reference <file.csv>', 'the training data: one column per feature plus the target column')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ driftloop model register loans --onnx loans.onnx --schema loans.schema.json --reference train.csv`,
+    )
+    .action(async (name: string, opts: { onnx: string; schema: string; reference: string }) => {
+      const { config } = commandContext();
+      const db = await openDatabase(requireDatabaseUrl(config));
+      try {
+        const { registerModelFromFiles } = await import('../../training/registerModelFromFiles');
+        const summary = await registerModelFromFiles(db, {
+          name,
+          onnxPath: opts.onnx,
+          schemaPath: opts.schema,
+          referencePath: opts.reference,
+        });
+        process.stdout.write(summary.lines.join('\n') + '\n');
+      } finally {
+        await db.end();
+      }
+    });
+
+  model
     .command('list')
     .description('every registered model with its production version')
     .option('--json', 'print JSON')

@@ -155,7 +155,7 @@ export async function runDemo(baseConfig: DriftloopConfig, logger: Logger, optio
     const v1 = await registerDemoModel(db, sampleLabeled(rand, 'reference', 4_000));
     say(`${elapsed()}  registered ${DEMO_MODEL} v1 in production: holdout accuracy ${fmtAccuracy(v1.accuracy)}`);
 
-    server = await startServer({ config, db, logger, port: await freePort() });
+    server = await startServer({ config: stack.config, db, logger, port: await freePort() });
     say(`${elapsed()}  prediction server: ${server.url} (POST /v1/models/${DEMO_MODEL}/predict, /metrics)`);
     const serverUrl = server.url;
 
