@@ -87,7 +87,10 @@ export function multivariateDrift(
       if (!ref || !cur) continue;
       const pooled = new Float64Array(n);
       for (let i = 0; i < reference.rows; i++) pooled[i] = ref[i] ?? NaN;
-      for (let i = 0; i < currentRows; i++) pooled[reference.rows + i] = cur[currentIndex[i]];
+      for (let i = 0; i < currentRows; i++) {
+        const v: unknown = cur[currentIndex[i]];
+        pooled[reference.rows + i] = typeof v === 'number' ? v : NaN;
+      }
       const mean = column.mean ?? 0;
       const std = column.std && column.std > 0 ? column.std : 1;
       standardized.set(

@@ -12,8 +12,23 @@ export interface SortedColumn {
   nonFinite: number;
 }
 
+/**
+ * A numerical column as a Float64Array. Columns that arrive as plain arrays (e.g. parsed JSON)
+ * may hold null or non-numbers: those become NaN (missing), never 0 as Float64Array.from would make null.
+ */
+export function toFloat64(values: ArrayLike<unknown>): Float64Array {
+  if (values instanceof Float64Array) return values;
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = typeof v === 'number' ? v : NaN;
+  }
+  return out;
+}
+
 /** Splits a column into its sorted finite values and the counts of missing and non-finite ones. */
-export function sortFinite(values: Float64Array): SortedColumn {
+export function sortFinite(column: ArrayLike<number>): SortedColumn {
+  const values = toFloat64(column);
   let missing = 0;
   let nonFinite = 0;
   const finite = new Float64Array(values.length);

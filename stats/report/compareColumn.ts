@@ -31,9 +31,7 @@ const sortedSamples = new WeakMap<NumericalColumnProfile, Float64Array>();
 const binCounts = new WeakMap<NumericalColumnProfile, Float64Array>();
 
 export function scanNumerical(reference: NumericalColumnProfile, values: ArrayLike<number>): NumericalColumnScan {
-  const { sorted, missing, nonFinite } = sortFinite(
-    values instanceof Float64Array ? values : Float64Array.from(values as ArrayLike<number>),
-  );
+  const { sorted, missing, nonFinite } = sortFinite(values);
   let referenceSorted = sortedSamples.get(reference);
   if (!referenceSorted) {
     referenceSorted = Float64Array.from(reference.sample);

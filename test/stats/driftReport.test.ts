@@ -141,6 +141,16 @@ describe('driftReport on bad input', () => {
     expectPlainJson(report);
   });
 
+  it('a numerical column sent as a plain array with nulls counts the nulls as missing, not as 0', () => {
+    const w = current(20);
+    const plain: (number | null)[] = Array.from(w.numerical.x0);
+    for (let i = 0; i < 900; i++) plain[i] = null;
+    w.numerical.x0 = plain as unknown as Float64Array;
+    const report = driftReport(profile, w, resolveDriftPolicy({ persistence: 1 }));
+    expect(report.features[0]).toMatchObject({ values: 2_100, flagged: false });
+    expect(report.dataQuality).toContainEqual(expect.objectContaining({ feature: 'x0', kind: 'missing_rate_change' }));
+  });
+
   it('a feature that is all NaN in the window is insufficient on its own', () => {
     const w = current(13);
     w.numerical.x2.fill(NaN);
