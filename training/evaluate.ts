@@ -4,7 +4,7 @@
  * roc_auc is left out when the holdout holds a single class (it is undefined there).
  */
 import { OnnxModel, type ModelSpec, type PredictionBatch } from '../onnx/model';
-import { accuracy, f1, mae, r2, rmse, rocAuc } from '../stats/metrics/index';
+import { accuracy, f1, mae, r2, rmse, rocAuc } from '../stats/index';
 import { encodeLabels, type TrainingSet, type TrainingSpec } from './trainingSet';
 
 export type EvaluationMetrics = Record<string, number>;

@@ -19,8 +19,7 @@ import {
   type ModelVersionRecord,
 } from '../store/models';
 import { REFERENCE_DATASET, replaceTrainingRows } from '../store/trainingRows';
-import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
-import type { DataWindow } from '../stats/types';
+import { buildReferenceProfile, type DataWindow } from '../stats/index';
 import { OnnxModel, type ModelSpec } from '../onnx/model';
 import { readColumns } from './design';
 import { encodeLabels, type TrainingSet } from './trainingSet';
