@@ -22,6 +22,9 @@ const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(2)}%`;
 console.log(
   `no drift: ${quiet.drift}/${quiet.windows} windows with a drift verdict (${pct(quiet.drift, quiet.windows)}; bound ${100 * policy.alpha}%), ${quiet.warning} warnings (${pct(quiet.warning, quiet.windows)})`,
 );
+console.log(
+  `  closest calls: largest effect size ${quiet.largestEffect.toFixed(3)} (floor 0.1), smallest corrected p-value ${quiet.smallestAdjustedPvalue.toExponential(2)} (alpha ${policy.alpha})`,
+);
 const shift = detectionRun(profile, policy, setup, { shift: { x0: 0.25, x1: 0.25, x2: 0.25 } }, trials);
 console.log(
   `0.25 sd shift in 3 of 50 features: detected within 2 windows in ${shift.detected}/${shift.trials} trials (${pct(shift.detected, shift.trials)})`,

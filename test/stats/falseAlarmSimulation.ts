@@ -36,10 +36,13 @@ export function noDriftRun(
   policy: DriftPolicy,
   setup: SimulationSetup,
   windows: number,
-): { windows: number; drift: number; warning: number } {
+): { windows: number; drift: number; warning: number; largestEffect: number; smallestAdjustedPvalue: number } {
   let state: DriftState | null = null;
   let drift = 0;
   let warning = 0;
+  // How close the quiet windows came to the two conditions: the margin behind the guarantee.
+  let largestEffect = 0;
+  let smallestAdjustedPvalue = 1;
   for (let w = 0; w < windows; w++) {
     const window = syntheticWindow({
       rows: setup.windowRows,
@@ -51,8 +54,12 @@ export function noDriftRun(
     state = report.state;
     if (report.status === 'drift') drift++;
     else if (report.status === 'warning') warning++;
+    for (const f of report.features) {
+      largestEffect = Math.max(largestEffect, f.effectSize ?? 0);
+      smallestAdjustedPvalue = Math.min(smallestAdjustedPvalue, f.adjustedPvalue ?? 1);
+    }
   }
-  return { windows, drift, warning };
+  return { windows, drift, warning, largestEffect, smallestAdjustedPvalue };
 }
 
 export interface DriftScenario {
