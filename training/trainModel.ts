@@ -43,7 +43,7 @@ const schemas: Record<Algorithm, z.ZodType<Record<string, unknown>>> = {
 const tasks: Record<Algorithm, TrainingSpec['task'][]> = {
   logistic_regression: ['binary', 'multiclass'],
   ridge: ['regression'],
-  gbdt: ['binary', 'regression'],
+  gbdt: ['binary', 'multiclass', 'regression'],
 };
 
 export async function trainModel(

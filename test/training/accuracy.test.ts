@@ -14,6 +14,7 @@ const cases: Array<['breast_cancer' | 'wine' | 'diabetes', BuiltinTrainer['algor
   ['wine', 'logistic_regression', ['accuracy', 'macro_f1']],
   ['diabetes', 'ridge', ['rmse', 'mae', 'r2']],
   ['breast_cancer', 'gbdt', ['accuracy', 'f1', 'roc_auc']],
+  ['wine', 'gbdt', ['accuracy', 'macro_f1']],
   ['diabetes', 'gbdt', ['rmse', 'mae']],
 ];
 

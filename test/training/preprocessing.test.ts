@@ -54,6 +54,7 @@ const runs: Array<[Algorithm, 'binary' | 'regression' | 'multiclass']> = [
   ['logistic_regression', 'multiclass'],
   ['ridge', 'regression'],
   ['gbdt', 'binary'],
+  ['gbdt', 'multiclass'],
   ['gbdt', 'regression'],
 ];
 
@@ -109,6 +110,14 @@ describe('in-graph preprocessing', () => {
     expect(trained.diagnostics.earlyStopping).toBe(true);
     expect(trained.diagnostics.trees).toBeLessThan(400);
     expect(trained.diagnostics.validationLoss).toBeGreaterThan(0);
+    const multi = await trainModel(
+      specs.multiclass,
+      { algorithm: 'gbdt', params: { nTrees: 400, learningRate: 0.5, earlyStopping: true, nIterNoChange: 5 } },
+      big.multiclass,
+    );
+    // One tree per class per iteration; the kept prefix ends on a whole iteration.
+    expect(multi.diagnostics.trees).toBeLessThan(3 * 400);
+    expect(Number(multi.diagnostics.trees) % 3).toBe(0);
   });
 
   it('names what is wrong: params, labels, task', async () => {
@@ -125,6 +134,8 @@ describe('in-graph preprocessing', () => {
     await expect(trainModel(specs.regression, { algorithm: 'logistic_regression' }, train.regression)).rejects.toThrow(
       /does not train regression models/,
     );
-    await expect(trainModel(specs.multiclass, { algorithm: 'gbdt' }, train.multiclass)).rejects.toThrow(/multiclass/);
+    await expect(trainModel(specs.multiclass, { algorithm: 'ridge' }, train.multiclass)).rejects.toThrow(
+      /algorithm ridge does not train multiclass models \(it trains regression\)/,
+    );
   });
 });

@@ -1,10 +1,11 @@
 /**
- * Histogram-based gradient-boosted trees for binary classification (log-loss) and regression
- * (squared error), as scikit-learn's HistGradientBoostingClassifier/Regressor: baseline = log-odds
- * or mean, one leaf-wise tree per iteration on the gradients, optional early stopping on a
+ * Histogram-based gradient-boosted trees for classification (log-loss; multiclass: one tree per class
+ * per iteration on the softmax gradients) and regression (squared error), as scikit-learn's
+ * HistGradientBoostingClassifier/Regressor: baseline = log-odds, log class priors or mean, leaf-wise
+ * trees on the gradients, optional early stopping on a
  * validation split taken from the training rows. Categorical features enter one-hot, missing
  * numerical values are imputed with the training mean (both inside the graph).
- * Exported as Imputer / OneHotEncoder → TreeEnsembleClassifier (LOGISTIC) or TreeEnsembleRegressor.
+ * Exported as Imputer / OneHotEncoder → TreeEnsembleClassifier (LOGISTIC / SOFTMAX) or TreeEnsembleRegressor.
  */
 import { z } from 'zod';
 import type { FeatureRow } from '../../onnx/model';
@@ -58,12 +59,11 @@ export async function fitGbdt(
   train: TrainingSet,
   opts: FitOptions = {},
 ): Promise<FittedModel> {
-  if (spec.task === 'multiclass') {
-    throw new Error(
-      `gbdt trains binary classification and regression; for a multiclass model use algorithm 'logistic_regression'`,
-    );
-  }
   const binary = spec.task === 'binary';
+  const classification = spec.task !== 'regression';
+  const classes = spec.target.classes ?? [];
+  // Score columns: one per class for multiclass, else one.
+  const K = spec.task === 'multiclass' ? classes.length : 1;
   const yAll = encodeLabels(spec, train);
   const trainColumns = readColumns(spec.features, train.rows);
   const plan = fitDesign(spec.features, trainColumns, false);
@@ -97,49 +97,76 @@ export async function fitGbdt(
   const y = fit.y;
   const n = y.length;
 
+  const counts = new Float64Array(Math.max(K, 2));
   let mean = 0;
-  for (let i = 0; i < n; i++) mean += y[i];
-  mean /= n;
-  if (binary && (mean === 0 || mean === 1)) {
-    throw new Error(`gbdt: every training label is "${spec.target.classes![mean]}"; a binary model needs both classes`);
+  for (let i = 0; i < n; i++) {
+    mean += y[i];
+    if (classification) counts[y[i]]++;
   }
-  const baseline = binary ? Math.log(mean / (1 - mean)) : mean;
-  const raw = new Float64Array(n).fill(baseline);
-  const validRaw = valid ? new Float64Array(valid.y.length).fill(baseline) : null;
+  mean /= n;
+  if (classification) {
+    const absent = classes.filter((_, k) => counts[k] === 0);
+    if (binary && absent.length) {
+      throw new Error(`gbdt: no training row has label "${absent[0]}"; a binary model needs both classes`);
+    }
+  }
+  // Baselines: log-odds (binary), log class priors (multiclass; an absent class gets a very low one), mean.
+  const baselines = Array.from({ length: K }, (_, k) =>
+    binary ? Math.log(mean / (1 - mean)) : K > 1 ? Math.log(Math.max(counts[k] / n, 1e-12)) : mean,
+  );
+  const raw = new Float64Array(K * n);
+  for (let k = 0; k < K; k++) raw.fill(baselines[k], k * n, (k + 1) * n);
+  const nv = valid ? valid.y.length : 0;
+  const validRaw = new Float64Array(K * nv);
+  for (let k = 0; k < K; k++) validRaw.fill(baselines[k], k * nv, (k + 1) * nv);
   const g = new Float64Array(n);
   const h = new Float64Array(n).fill(1);
+  const proba = K > 1 ? new Float64Array(K * n) : null;
   const grower = new TreeGrower(binned, edges, {
     maxLeafNodes: params.maxLeafNodes,
     maxDepth: params.maxDepth,
     minSamplesLeaf: params.minSamplesLeaf,
     l2: params.l2,
     learningRate: params.learningRate,
-    unitHessian: !binary,
+    unitHessian: !classification,
   });
-  const trees: Tree[] = [];
+  const trees: ClassTree[] = [];
   let bestLoss = Infinity;
   let bestCount = 0;
   for (let it = 0; it < params.nTrees; it++) {
     opts.signal?.throwIfAborted();
-    if (binary) {
-      for (let i = 0; i < n; i++) {
-        const p = sigmoid(raw[i]);
-        g[i] = p - y[i];
-        h[i] = p * (1 - p);
+    if (proba) softmaxColumns(raw, n, K, proba);
+    for (let k = 0; k < K; k++) {
+      if (binary) {
+        for (let i = 0; i < n; i++) {
+          const p = sigmoid(raw[i]);
+          g[i] = p - y[i];
+          h[i] = p * (1 - p);
+        }
+      } else if (proba) {
+        for (let i = 0; i < n; i++) {
+          const p = proba[k * n + i];
+          g[i] = p - (y[i] === k ? 1 : 0);
+          h[i] = p * (1 - p);
+        }
+      } else {
+        for (let i = 0; i < n; i++) g[i] = raw[i] - y[i];
       }
-    } else {
-      for (let i = 0; i < n; i++) g[i] = raw[i] - y[i];
+      const tree = grower.grow(g, h, raw.subarray(k * n, (k + 1) * n));
+      trees.push({ tree, classId: k });
+      if (valid && validBinned) addTreeBinned(tree, validBinned, validRaw.subarray(k * nv, (k + 1) * nv));
     }
-    const tree = grower.grow(g, h, raw);
-    trees.push(tree);
     let loss: number | undefined;
-    if (valid && validRaw && validBinned) {
-      addTreeBinned(tree, validBinned, validRaw);
-      loss = binary ? logLoss(valid.y, validRaw) : squaredError(valid.y, validRaw);
+    if (valid) {
+      loss = binary
+        ? logLoss(valid.y, validRaw)
+        : K > 1
+          ? softmaxLoss(valid.y, validRaw, K)
+          : squaredError(valid.y, validRaw);
       if (loss < bestLoss - params.tolerance) {
         bestLoss = loss;
         bestCount = trees.length;
-      } else if (trees.length - bestCount >= params.nIterNoChange) {
+      } else if (trees.length - bestCount >= params.nIterNoChange * K) {
         break;
       }
     }
@@ -147,41 +174,90 @@ export async function fitGbdt(
     await new Promise((resolve) => setImmediate(resolve));
   }
   if (valid) trees.length = bestCount;
-  const onnx = exportTrees(plan, trees, baseline, binary);
+  const onnx = exportTrees(plan, trees, baselines, spec.task, K);
+  /** Raw scores, class-major (K × rows). */
   const rawScores = (rows: readonly FeatureRow[]): Float64Array => {
     const X = encodeDesign(plan, readColumns(spec.features, rows), true);
-    const out = new Float64Array(X.n).fill(baseline);
-    for (const tree of trees) addTreeValues(tree, X.values, X.n, out);
+    const out = new Float64Array(K * X.n);
+    for (let k = 0; k < K; k++) out.fill(baselines[k], k * X.n, (k + 1) * X.n);
+    for (const { tree, classId } of trees) {
+      addTreeValues(tree, X.values, X.n, out.subarray(classId * X.n, (classId + 1) * X.n));
+    }
     return out;
   };
   const diagnostics: Record<string, number | boolean> = {
     trees: trees.length,
-    leaves: trees.reduce((s, t) => s + t.feature.filter((f) => f < 0).length, 0),
+    leaves: trees.reduce((s, t) => s + t.tree.feature.filter((f) => f < 0).length, 0),
     earlyStopping: early,
   };
   if (valid) diagnostics.validationLoss = bestLoss;
+  const predictProba = (rows: readonly FeatureRow[]): Float64Array => {
+    const r = rawScores(rows);
+    const m = rows.length;
+    const C = Math.max(K, 2);
+    const out = new Float64Array(m * C);
+    if (K === 1) {
+      for (let i = 0; i < m; i++) {
+        const p = sigmoid(r[i]);
+        out[2 * i] = 1 - p;
+        out[2 * i + 1] = p;
+      }
+      return out;
+    }
+    const p = new Float64Array(K * m);
+    softmaxColumns(r, m, K, p);
+    for (let i = 0; i < m; i++) for (let k = 0; k < K; k++) out[i * K + k] = p[k * m + i];
+    return out;
+  };
   return {
     onnx,
     design: plan,
     diagnostics,
-    ...(binary
-      ? {
-          predictProba: (rows: readonly FeatureRow[]) => {
-            const r = rawScores(rows);
-            const proba = new Float64Array(r.length * 2);
-            for (let i = 0; i < r.length; i++) {
-              const p = sigmoid(r[i]);
-              proba[2 * i] = 1 - p;
-              proba[2 * i + 1] = p;
-            }
-            return proba;
-          },
-        }
-      : { predictValue: rawScores }),
+    ...(classification ? { predictProba } : { predictValue: rawScores }),
   };
 }
 
-function exportTrees(plan: DesignPlan, trees: Tree[], baseline: number, binary: boolean): Uint8Array {
+interface ClassTree {
+  tree: Tree;
+  /** The score column (class) the tree adds to. */
+  classId: number;
+}
+
+/** Softmax over K class-major columns of n rows. */
+function softmaxColumns(raw: Float64Array, n: number, K: number, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, raw[k * n + i]);
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp(raw[k * n + i] - max);
+      out[k * n + i] = e;
+      sum += e;
+    }
+    for (let k = 0; k < K; k++) out[k * n + i] /= sum;
+  }
+}
+
+function softmaxLoss(y: Float64Array, raw: Float64Array, K: number): number {
+  const n = y.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, raw[k * n + i]);
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += Math.exp(raw[k * n + i] - max);
+    s += max + Math.log(sum) - raw[y[i] * n + i];
+  }
+  return s / n;
+}
+
+function exportTrees(
+  plan: DesignPlan,
+  trees: ClassTree[],
+  baselines: number[],
+  task: TrainingSpec['task'],
+  K: number,
+): Uint8Array {
   const treeIds: number[] = [];
   const nodeIds: number[] = [];
   const featureIds: number[] = [];
@@ -191,8 +267,9 @@ function exportTrees(plan: DesignPlan, trees: Tree[], baseline: number, binary: 
   const falseIds: number[] = [];
   const leafTree: number[] = [];
   const leafNode: number[] = [];
+  const leafClass: number[] = [];
   const leafWeight: number[] = [];
-  trees.forEach((tree, t) => {
+  trees.forEach(({ tree, classId }, t) => {
     for (let k = 0; k < tree.feature.length; k++) {
       const leaf = tree.feature[k] < 0;
       treeIds.push(t);
@@ -205,6 +282,7 @@ function exportTrees(plan: DesignPlan, trees: Tree[], baseline: number, binary: 
       if (leaf) {
         leafTree.push(t);
         leafNode.push(k);
+        leafClass.push(classId);
         leafWeight.push(tree.value[k]);
       }
     }
@@ -217,13 +295,14 @@ function exportTrees(plan: DesignPlan, trees: Tree[], baseline: number, binary: 
     attr('nodes_values', { floats: values }),
     attr('nodes_truenodeids', { ints: trueIds }),
     attr('nodes_falsenodeids', { ints: falseIds }),
-    attr('base_values', { floats: [baseline] }),
+    attr('base_values', { floats: baselines }),
   ];
   const graph = newGraph();
   const design = addPreprocessing(graph, plan);
-  if (binary) {
-    // One score per row on class id 0 with LOGISTIC gives [1 − σ(s), σ(s)]; the label output is not
-    // trusted (DESIGN.md): labels come from the probabilities.
+  if (task !== 'regression') {
+    const C = Math.max(K, 2);
+    // Binary: one score on class id 0 with LOGISTIC gives [1 − σ(s), σ(s)]. Multiclass: SOFTMAX over
+    // the per-class sums. The label output is not trusted (DESIGN.md): labels come from the probabilities.
     graph.nodes.push(
       ml(
         'TreeEnsembleClassifier',
@@ -233,16 +312,16 @@ function exportTrees(plan: DesignPlan, trees: Tree[], baseline: number, binary: 
           ...structure,
           attr('class_treeids', { ints: leafTree }),
           attr('class_nodeids', { ints: leafNode }),
-          attr('class_ids', { ints: leafTree.map(() => 0) }),
+          attr('class_ids', { ints: leafClass }),
           attr('class_weights', { floats: leafWeight }),
-          attr('classlabels_int64s', { ints: [0, 1] }),
-          attr('post_transform', { s: 'LOGISTIC' }),
+          attr('classlabels_int64s', { ints: Array.from({ length: C }, (_, k) => k) }),
+          attr('post_transform', { s: K === 1 ? 'LOGISTIC' : 'SOFTMAX' }),
         ],
       ),
     );
     return encodeModel(
       graph,
-      [floatOutput('probabilities', 2)],
+      [floatOutput('probabilities', C)],
       'driftloop_gbdt',
       'driftloop built-in gbdt classifier',
     );
