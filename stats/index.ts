@@ -22,6 +22,7 @@ export {
   type JointSample,
   type NumericalColumnProfile,
   type ProfileOptions,
+  type ReferenceCorrelation,
   type ReferenceProfile,
 } from './profile/referenceProfile';
 
