@@ -1,0 +1,158 @@
+/** The control API the CLI calls: a model's monitor Schedule, and a retrain that waits for a person's approval. */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  approveRetrain,
+  disableMonitor,
+  enableMonitor,
+  monitorStatus,
+  pauseMonitor,
+  rejectRetrain,
+  resumeMonitor,
+  retrainResult,
+  retrainStatus,
+  startRetrain,
+  triggerMonitor,
+  type ControlContext,
+} from '../../control/index';
+import { copyPredictions, upsertLabels, type PredictionRow } from '../../store/predictions';
+import { DRIFT_STATUS } from '../../workflows/searchAttributes';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { connectTemporal, type TemporalTestContext } from '../support/temporal';
+import { registerModel, traffic, until } from './fixture';
+
+let tdb: TestDatabase;
+let temporal: TemporalTestContext;
+let ctx: ControlContext;
+
+/** Shifted labeled traffic, logged as the server logs it. */
+async function logShifted(model: string, n: number, seed: number): Promise<void> {
+  const t = traffic(n, 'shifted', seed);
+  const now = Date.now();
+  const rows: PredictionRow[] = t.rows.map((features, i) => ({
+    id: randomUUID(),
+    model,
+    version: 1,
+    stage: 'production',
+    ts: now - 30_000 + i,
+    features,
+    outputs: {},
+    score: 0.5,
+    label: 'no',
+    latencyMs: 1,
+  }));
+  const client = await tdb.db.connect();
+  try {
+    await copyPredictions(client, rows);
+  } finally {
+    client.release();
+  }
+  await upsertLabels(
+    tdb.db,
+    model,
+    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
+  );
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  temporal = await connectTemporal(tdb.db, tdb.url);
+  await temporal.startWorker();
+  ctx = { client: temporal.env.client, db: tdb.db, taskQueue: temporal.taskQueue };
+  const gated = { includeReference: false, approval: { required: true, timeoutMinutes: 5, onTimeout: 'reject' } };
+  await Promise.all([
+    registerModel(tdb.db, { name: 'sched' }),
+    registerModel(tdb.db, { name: 'gated', retrain: gated }),
+    registerModel(tdb.db, { name: 'vetoed', retrain: gated }),
+  ]);
+  await Promise.all([logShifted('gated', 1_000, 51), logShifted('vetoed', 1_000, 52)]);
+});
+
+afterAll(async () => {
+  await disableMonitor(ctx, 'sched').catch(() => undefined);
+  await temporal?.teardown();
+  await tdb?.drop();
+});
+
+describe('monitor schedule', () => {
+  it('is created once per model, paused, triggered, described and deleted', async () => {
+    expect(await enableMonitor(ctx, 'sched')).toEqual({
+      scheduleId: 'monitor-sched',
+      created: true,
+      intervalMinutes: 1,
+    });
+    expect(await enableMonitor(ctx, 'sched', { intervalMinutes: 2 })).toEqual({
+      scheduleId: 'monitor-sched',
+      created: false,
+      intervalMinutes: 2,
+    });
+    let status = await monitorStatus(ctx, 'sched');
+    expect(status).toMatchObject({ scheduleId: 'monitor-sched', intervalMinutes: 2, paused: false });
+
+    await pauseMonitor(ctx, 'sched', 'maintenance');
+    status = await monitorStatus(ctx, 'sched');
+    expect(status).toMatchObject({ paused: true, note: 'maintenance' });
+    await resumeMonitor(ctx, 'sched');
+    expect((await monitorStatus(ctx, 'sched'))?.paused).toBe(false);
+
+    await triggerMonitor(ctx, 'sched');
+    // The triggered round runs monitorModel and records its (empty, so insufficient) window.
+    await until(async () => {
+      const { rows } = await tdb.db.query(`SELECT status, workflow_id FROM drift_runs WHERE model = 'sched'`);
+      return (
+        rows.length === 1 && rows[0].status === 'insufficient_data' && rows[0].workflow_id.startsWith('monitor-sched-')
+      );
+    }, 'the triggered round to record its window');
+    // Visibility answers "which rounds of sched had too little data" by search attribute.
+    await until(async () => {
+      for await (const wf of temporal.env.client.workflow.list({
+        query: `ModelName = 'sched' AND DriftStatus = 'insufficient_data'`,
+      })) {
+        return wf.typedSearchAttributes.get(DRIFT_STATUS) === 'insufficient_data';
+      }
+      return false;
+    }, 'a list query by DriftStatus to find the round');
+    expect((await monitorStatus(ctx, 'sched'))?.recentRuns.length).toBe(1);
+
+    expect(await disableMonitor(ctx, 'sched')).toBe(true);
+    expect(await monitorStatus(ctx, 'sched')).toBeNull();
+    expect(await disableMonitor(ctx, 'sched')).toBe(false);
+    await expect(triggerMonitor(ctx, 'sched')).rejects.toThrow(/not monitored: enable it first/);
+  });
+});
+
+describe('human approval', () => {
+  it('waits for approve, then deploys', async () => {
+    await startRetrain(ctx, 'gated');
+    await until(async () => (await retrainStatus(ctx, 'gated'))?.awaitingApproval === true, 'gated to await approval');
+    const { rows } = await tdb.db.query(`SELECT status, step FROM retrain_runs WHERE model = 'gated'`);
+    expect(rows).toEqual([{ status: 'awaiting_approval', step: 'awaiting_approval' }]);
+    const decided = await approveRetrain(ctx, 'gated', { by: 'ana', reason: 'holdout looks right' });
+    expect(decided.decision).toBe('approved');
+    const result = await retrainResult(ctx, 'gated');
+    expect(result.outcome).toBe('deployed');
+    expect(result.production).toBe(2);
+    // The workflow is done: nothing awaits a decision any more.
+    await expect(approveRetrain(ctx, 'gated')).rejects.toThrow();
+  });
+
+  it('rejects on reject, and deploys nothing', async () => {
+    await startRetrain(ctx, 'vetoed');
+    await until(
+      async () => (await retrainStatus(ctx, 'vetoed'))?.awaitingApproval === true,
+      'vetoed to await approval',
+    );
+    await rejectRetrain(ctx, 'vetoed', { by: 'bob', reason: 'not this week' });
+    const result = await retrainResult(ctx, 'vetoed');
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toBe('rejected by bob: not this week');
+    expect(result.production).toBe(1);
+    const { rows } = await tdb.db.query(
+      `SELECT version, stage FROM model_versions WHERE model = 'vetoed' ORDER BY version`,
+    );
+    expect(rows).toEqual([
+      { version: 1, stage: 'production' },
+      { version: 2, stage: 'rejected' },
+    ]);
+  });
+});
