@@ -54,7 +54,7 @@ export function driftReport(
           ? `${feature}: sent as ${column.type === 'numerical' ? 'categorical' : 'numerical'}, the model expects ${column.type}`
           : `${feature}: missing from the window; the model expects a ${column.type} column`,
       });
-      results.push(unjudged(feature, column.type, policy, previous, 'missing from the window'));
+      if (!ignored) results.push(unjudged(feature, column.type, policy, previous, 'missing from the window'));
       continue;
     }
     if (values.length !== window.rows) {
