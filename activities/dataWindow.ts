@@ -1,7 +1,7 @@
 /** Turns labeled feature rows (a retrain dataset) into the statistics engine's columnar DataWindow. */
 import type { FeatureSpec, Task } from '../config/model';
 import type { FeatureRow } from '../onnx/model';
-import type { DataWindow } from '../stats/types';
+import type { DataWindow } from '../stats/index';
 import { encodeLabel } from '../store/window';
 
 export function rowsToDataWindow(

@@ -3,9 +3,7 @@
  * estimate from calibrated scores where labels have not arrived (stats/estimation).
  */
 import type { Task } from '../config/model';
-import { estimatePerformance } from '../stats/estimation/performanceEstimation';
-import { accuracy, f1, mae, r2, rmse, rocAuc } from '../stats/metrics/index';
-import type { CalibrationMap } from '../stats/profile/referenceProfile';
+import { accuracy, estimatePerformance, f1, mae, r2, rmse, rocAuc, type CalibrationMap } from '../stats/index';
 
 /**
  * Computes `metric` over the rows with a label. `scores` is P(positive) for binary models and

@@ -6,11 +6,14 @@
  */
 import { Context } from '@temporalio/activity';
 import type { AlertFinding } from '../alerts/types';
-import { driftReport } from '../stats/report/driftReport';
-import type { DriftReport, FeatureDriftResult } from '../stats/report/driftReportTypes';
-import { parseDriftState } from '../stats/report/driftState';
-import { resolveDriftPolicy } from '../stats/policy/driftPolicy';
-import { parseProfile } from '../stats/profile/serializeProfile';
+import {
+  driftReport,
+  parseDriftState,
+  parseProfile,
+  resolveDriftPolicy,
+  type DriftReport,
+  type FeatureDriftResult,
+} from '../stats/index';
 import { getOpenIncident } from '../store/alerts';
 import { lastJudgedDriftRun, recordDriftRun, type DriftResultRow, type DriftRunStatus } from '../store/driftRuns';
 import { getModel, getVersionInStage } from '../store/models';

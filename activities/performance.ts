@@ -4,8 +4,7 @@
  * judged against the policy: below the floor, or below the reference value by maxDrop, is decay.
  */
 import type { ModelPolicy, Task } from '../config/model';
-import type { ReferenceProfile } from '../stats/profile/referenceProfile';
-import type { DataWindow } from '../stats/types';
+import type { DataWindow, ReferenceProfile } from '../stats/index';
 import { estimatedMetric, metricValue } from './liveMetrics';
 
 export interface PerformanceVerdict {

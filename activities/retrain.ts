@@ -6,12 +6,12 @@
 import { Context } from '@temporalio/activity';
 import type { ModelSpec } from '../onnx/model';
 import { OnnxModel } from '../onnx/model';
-import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
+import { buildReferenceProfile } from '../stats/index';
 import {
   getModel,
   getModelOnnx,
   getVersionInStage,
-  insertModelVersion,
+  getModelVersion,
   NotFoundError,
   transitionStage,
   type DeploymentAction,
@@ -40,6 +40,7 @@ import type { ActivityDeps } from './deps';
 import { metricValue } from './liveMetrics';
 import { defaultMetric, higherIsBetter } from './performance';
 import { runPolicyTrainer } from './trainer';
+import { registerCandidate } from '../training/index';
 
 export class InsufficientDataError extends Error {
   override name = 'InsufficientDataError';
@@ -67,6 +68,8 @@ export interface ChallengerSummary {
   version: number;
   trainer: string;
   trainRows: number;
+  /** Why registration's validation refused it (the version is then 'rejected'); null when it passed. */
+  invalid: string | null;
 }
 
 export interface ValidationVerdict {
@@ -94,8 +97,6 @@ const MIN_HOLDOUT_ROWS = 50;
 const MAX_RECENT_ROWS = 200_000;
 /** Labeled live rows a comparison scores at most. */
 const MAX_LIVE_ROWS = 20_000;
-/** Rows timed for the latency check. */
-const LATENCY_ROWS = 256;
 
 function specOf(model: ModelRecord): ModelSpec {
   return { name: model.name, task: model.task, features: model.features, target: model.target };
@@ -235,7 +236,12 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
       };
     },
 
-    /** Step 2: trains on the train part and registers the challenger as a candidate (once per key). */
+    /**
+     * Step 2: trains on the train part and registers the challenger through training's
+     * registerCandidate, which validates it first (loads, schema, finite outputs, probabilities,
+     * holdout metrics, latency): a failing one is recorded as 'rejected' and reported, never served.
+     * Once per key: a retried step returns the version it already registered without training again.
+     */
     async trainChallenger(req: {
       model: string;
       workflowId: string;
@@ -244,46 +250,64 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
       idempotencyKey: string;
     }): Promise<ChallengerSummary> {
       const existing = await db.query(
-        `SELECT version, trainer, training_rows FROM model_versions WHERE idempotency_key = $1`,
+        `SELECT version, trainer, training_rows, stage, stage_reason FROM model_versions WHERE idempotency_key = $1`,
         [req.idempotencyKey],
       );
       if (existing.rows.length) {
         const row = existing.rows[0];
-        return { version: row.version, trainer: row.trainer, trainRows: row.training_rows ?? 0 };
+        return {
+          version: row.version,
+          trainer: row.trainer,
+          trainRows: row.training_rows ?? 0,
+          invalid: row.stage === 'rejected' ? (row.stage_reason ?? 'validation failed') : null,
+        };
       }
       const model = await getModel(db, req.model);
-      const trainer = model.policy.retrain.trainer;
       const dataset = await getRetrainDataset(db, req.datasetId);
-      const train = await readDatasetRows(db, req.datasetId, 'train', model.features);
+      const [train, holdout] = await Promise.all([
+        readDatasetRows(db, req.datasetId, 'train', model.features),
+        readDatasetRows(db, req.datasetId, 'holdout', model.features),
+      ]);
       const ctx = Context.current();
       const fitted = await withHeartbeat('training', () =>
-        runPolicyTrainer(specOf(model), trainer, train, {
-          onProgress: (p) => ctx.heartbeat(`${p.phase} ${p.done}/${p.total}`),
+        runPolicyTrainer({
+          spec: specOf(model),
+          trainer: model.policy.retrain.trainer,
+          train,
+          holdout,
+          onProgress: (detail) => ctx.heartbeat(detail),
           signal: ctx.cancellationSignal,
         }),
       );
-      const trainerName = fitted.trainer;
-      const version = await insertModelVersion(db, {
-        model: req.model,
-        onnx: fitted.onnx,
-        trainer: trainerName,
-        metrics: fitted.diagnostics,
-        stage: 'candidate',
-        stageReason: `trained by ${req.workflowId}`,
-        parentVersion: req.championVersion,
-        workflowId: req.workflowId,
-        trainingRows: dataset.trainRows,
-        trainingWindow: { from: dataset.recentFrom, to: dataset.recentTo },
-        idempotencyKey: req.idempotencyKey,
-      });
-      await setDatasetVersion(db, req.datasetId, version.version);
-      logger.info({ model: req.model, version: version.version, rows: train.rows.length }, 'challenger trained');
-      return { version: version.version, trainer: trainerName, trainRows: train.rows.length };
+      const registered = await withHeartbeat('validating', () =>
+        registerCandidate(db, {
+          model: req.model,
+          onnx: fitted.onnx,
+          trainer: fitted.trainer,
+          metrics: fitted.diagnostics,
+          holdout,
+          parentVersion: req.championVersion,
+          workflowId: req.workflowId,
+          trainingRows: dataset.trainRows,
+          trainingWindow: { from: dataset.recentFrom, to: dataset.recentTo },
+          idempotencyKey: req.idempotencyKey,
+        }),
+      );
+      const version = registered.version.version;
+      await setDatasetVersion(db, req.datasetId, version);
+      logger.info({ model: req.model, version, rows: train.rows.length, ok: registered.ok }, 'challenger trained');
+      return {
+        version,
+        trainer: fitted.trainer,
+        trainRows: train.rows.length,
+        invalid: registered.ok ? null : registered.reason,
+      };
     },
 
     /**
-     * Step 3: schema and output checks, latency, and champion vs challenger on the same holdout.
-     * The challenger is accepted only when it beats the champion by policy.retrain.minImprovement.
+     * Step 3: champion vs challenger on the same holdout (the challenger's schema, outputs and
+     * latency were checked when it was registered). Accepted only when it beats the champion by
+     * policy.retrain.minImprovement.
      */
     async validateChallenger(req: {
       model: string;
@@ -298,36 +322,11 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
       const up = higherIsBetter(metric);
       const holdout = await readDatasetRows(db, req.datasetId, 'holdout', model.features);
       const challengerOnnx = await getModelOnnx(db, req.model, req.challengerVersion);
-      const reject = async (
-        reason: string,
-        facts: Record<string, number | string> = {},
-      ): Promise<ValidationVerdict> => {
+      const stored = await getModelVersion(db, req.model, req.challengerVersion);
+      const reject = async (reason: string): Promise<ValidationVerdict> => {
         await updateRetrainRun(db, req.workflowId, req.runId, { challengerVersion: req.challengerVersion, reason });
-        return { accepted: false, metric, champion: null, challenger: NaN, reason, facts };
+        return { accepted: false, metric, champion: null, challenger: NaN, reason, facts: {} };
       };
-
-      let challengerModel: OnnxModel;
-      try {
-        challengerModel = await OnnxModel.load(challengerOnnx, specOf(model));
-      } catch (err) {
-        return reject(`challenger ${req.challengerVersion} does not load: ${(err as Error).message}`);
-      }
-      let latencyMsPerBatch: number;
-      try {
-        const out = await challengerModel.predict(holdout.rows);
-        for (let i = 0; i < out.scores.length; i++) {
-          if (!Number.isFinite(out.scores[i])) {
-            return reject(`challenger ${req.challengerVersion} outputs ${out.scores[i]} for holdout row ${i}`);
-          }
-        }
-        const batch = holdout.rows.slice(0, LATENCY_ROWS);
-        const t0 = performance.now();
-        for (let k = 0; k < 5; k++) await challengerModel.predict(batch);
-        latencyMsPerBatch = (performance.now() - t0) / 5;
-      } finally {
-        await challengerModel.release();
-      }
-      Context.current().heartbeat('challenger scored');
       const challenger = await scoreMetric(challengerOnnx, model, metric, holdout.rows, holdout.labels);
       if (challenger === null) return reject(`${metric} cannot be computed on the holdout of dataset ${req.datasetId}`);
       const champion =
@@ -346,7 +345,7 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
         metric,
         challenger,
         holdoutRows: holdout.rows.length,
-        latencyMsPer256Rows: Number(latencyMsPerBatch.toFixed(3)),
+        latencyUsPerRow: stored.metrics.latency_us_per_row ?? 'n/a',
       };
       if (champion !== null) facts.champion = champion;
       // The holdout value is the version's reference for performance decay once it serves.

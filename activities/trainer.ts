@@ -1,13 +1,16 @@
 /**
- * Runs the trainer a model's policy names on a training set and returns the ONNX bytes:
- * the built-in trainers through training/trainModel. External trainers go through
- * training's runExternalTrainer once it is exported; until then a policy naming one fails the
- * step with TrainerError (not retried) saying so.
+ * Runs the trainer a model's policy names and returns the ONNX bytes: a built-in trainer through
+ * training's trainModel, or the team's own command through runExternalTrainer (its log lines
+ * heartbeat the activity). A trainer that fails is a TrainerError: retrying the same data will not help.
  */
 import type { ModelPolicy } from '../config/model';
-import type { FitOptions } from '../training/fittedModel';
-import { trainModel } from '../training/trainModel';
-import type { TrainingSet, TrainingSpec } from '../training/trainingSet';
+import {
+  runExternalTrainer,
+  trainModel,
+  type FitOptions,
+  type TrainingSet,
+  type TrainingSpec,
+} from '../training/index';
 
 export class TrainerError extends Error {
   override name = 'TrainerError';
@@ -19,25 +22,51 @@ export interface TrainerOutput {
   diagnostics: Record<string, number>;
 }
 
-export async function runPolicyTrainer(
-  spec: TrainingSpec,
-  trainer: ModelPolicy['retrain']['trainer'],
-  train: TrainingSet,
-  opts: FitOptions,
-): Promise<TrainerOutput> {
-  if (trainer.type === 'external') {
-    throw new TrainerError(
-      `model ${spec.name}: external trainers are not wired into retraining yet; use a builtin trainer in policy.retrain.trainer`,
-    );
-  }
-  let trained;
+export interface TrainerRun {
+  spec: TrainingSpec;
+  trainer: ModelPolicy['retrain']['trainer'];
+  train: TrainingSet;
+  /** Handed to external trainers (they may early-stop on it); never used to fit built-in ones. */
+  holdout: TrainingSet;
+  onProgress: (detail: string) => void;
+  signal?: AbortSignal;
+}
+
+export async function runPolicyTrainer(run: TrainerRun): Promise<TrainerOutput> {
+  const { trainer } = run;
   try {
-    trained = await trainModel(spec, { algorithm: trainer.algorithm, params: trainer.params }, train, opts);
+    if (trainer.type === 'external') {
+      const result = await runExternalTrainer({
+        spec: run.spec,
+        command: trainer.command,
+        timeoutSeconds: trainer.timeoutSeconds,
+        train: run.train,
+        holdout: run.holdout,
+        onLog: (line) => run.onProgress(line.slice(0, 200)),
+        signal: run.signal,
+      });
+      return {
+        onnx: result.onnx,
+        trainer: 'external',
+        diagnostics: { ...(result.metrics ?? {}), fitSeconds: result.durationSeconds },
+      };
+    }
+    const opts: FitOptions = {
+      onProgress: (p) => run.onProgress(`${p.phase} ${p.done}/${p.total}`),
+      signal: run.signal,
+    };
+    const trained = await trainModel(
+      run.spec,
+      { algorithm: trainer.algorithm, params: trainer.params },
+      run.train,
+      opts,
+    );
+    const diagnostics: Record<string, number> = { fitSeconds: trained.fitSeconds };
+    for (const [k, v] of Object.entries(trained.diagnostics)) if (typeof v === 'number') diagnostics[k] = v;
+    return { onnx: trained.onnx, trainer: trained.algorithm, diagnostics };
   } catch (err) {
-    if (opts.signal?.aborted) throw err;
-    throw new TrainerError((err as Error).message, { cause: err });
+    // A cancelled activity must surface as cancelled, not as a trainer failure.
+    if (run.signal?.aborted) throw err;
+    throw new TrainerError(`model ${run.spec.name}: ${(err as Error).message}`, { cause: err });
   }
-  const diagnostics: Record<string, number> = { fitSeconds: trained.fitSeconds };
-  for (const [k, v] of Object.entries(trained.diagnostics)) if (typeof v === 'number') diagnostics[k] = v;
-  return { onnx: trained.onnx, trainer: trained.algorithm, diagnostics };
 }

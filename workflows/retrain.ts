@@ -174,6 +174,18 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
       idempotencyKey: key('train'),
     });
     status.challengerVersion = challenger.version;
+    if (challenger.invalid !== null) {
+      const reason = `challenger ${challenger.version} failed validation: ${challenger.invalid}`;
+      await db.retireChallenger({
+        model: input.model,
+        version: challenger.version,
+        workflowId,
+        reason,
+        idempotencyKey: key('reject'),
+        datasetId: dataset.datasetId,
+      });
+      return finish('rejected', reason);
+    }
 
     await step('validate');
     const verdict = await heavy.validateChallenger({
