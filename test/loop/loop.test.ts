@@ -6,7 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger';
-import { retrainResult, runMonitorRound, startRetrain, type ControlContext } from '../../control/index';
+import {
+  rejectRetrain,
+  retrainResult,
+  retrainStatus,
+  runMonitorRound,
+  startRetrain,
+  type ControlContext,
+} from '../../control/index';
 import { startServer, type PredictionServer } from '../../serving/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startReceiver, type Receiver } from '../support/receiver';
@@ -30,6 +37,10 @@ beforeAll(async () => {
     registerModel(tdb.db, { name: 'credit', retrain: { includeReference: false } }),
     registerModel(tdb.db, { name: 'steady', retrain: { minImprovement: 0.05 } }),
     registerModel(tdb.db, { name: 'fickle', retrain: { observeMinutes: 0.25, includeReference: false } }),
+    registerModel(tdb.db, {
+      name: 'paged',
+      retrain: { includeReference: false, approval: { required: true, timeoutMinutes: 10, onTimeout: 'reject' } },
+    }),
   ]);
   server = await startServer({
     config,
@@ -202,5 +213,29 @@ describe('the loop', () => {
       async () => (await serve(server.url, 'fickle', traffic(1, 'reference', 97))).versions[0] === 1,
       'serving version 1 again',
     );
+  });
+
+  it('pages once per incident: a round that finds the same drift while the retrain waits updates it silently', async () => {
+    const pages = () => receiver.accepted('/hook').filter((r) => r.body.includes('paged')).length;
+    await serveLabeled(tdb.db, server.url, 'paged', traffic(800, 'shifted', 41));
+    const first = await runMonitorRound(ctx, 'paged', 'monitor-paged-1');
+    expect(first.retrain).toBe('started');
+    expect(first.alerts.map((a) => a.action)).toEqual(['opened']);
+    await until(async () => (await retrainStatus(ctx, 'paged'))?.awaitingApproval === true, 'paged to await approval');
+    // The page for the new incident, then the page asking for approval.
+    await receiver.waitFor(() => pages() === 2, 30_000);
+
+    await serveLabeled(tdb.db, server.url, 'paged', traffic(400, 'shifted', 42));
+    const second = await runMonitorRound(ctx, 'paged', 'monitor-paged-2');
+    expect(second.status).toBe(first.status);
+    expect(second.retrain).toBe('already_running');
+    expect(second.alerts).toEqual([{ kind: first.alerts[0].kind, action: 'updated' }]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(pages()).toBe(2);
+    const incidents = await tdb.db.query(`SELECT count(*)::int AS n FROM alerts WHERE model = 'paged'`);
+    expect(incidents.rows[0].n).toBe(1);
+
+    await rejectRetrain(ctx, 'paged', { by: 'test' });
+    expect((await retrainResult(ctx, 'paged')).outcome).toBe('rejected');
   });
 });
