@@ -11,6 +11,7 @@ import {
   resumeMonitor,
   retrainResult,
   retrainStatus,
+  rollback,
   startRetrain,
   triggerMonitor,
   type ControlContext,
@@ -134,6 +135,19 @@ describe('human approval', () => {
     expect(result.production).toBe(2);
     // The workflow is done: nothing awaits a decision any more.
     await expect(approveRetrain(ctx, 'gated')).rejects.toThrow();
+  });
+
+  it('rolls back by hand to the version production held before', async () => {
+    expect(await rollback(ctx, 'gated', { reason: 'on-call saw odd scores' })).toEqual({
+      changed: true,
+      production: 1,
+    });
+    const { rows } = await tdb.db.query(
+      `SELECT version, action, reason FROM deployments WHERE model = 'gated' AND action = 'rollback'`,
+    );
+    expect(rows).toEqual([{ version: 1, action: 'rollback', reason: 'on-call saw odd scores' }]);
+    // Already there: nothing to do.
+    expect(await rollback(ctx, 'gated', { toVersion: 1 })).toEqual({ changed: false, production: 1 });
   });
 
   it('rejects on reject, and deploys nothing', async () => {

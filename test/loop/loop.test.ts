@@ -38,6 +38,10 @@ beforeAll(async () => {
     registerModel(tdb.db, { name: 'steady', retrain: { minImprovement: 0.05 } }),
     registerModel(tdb.db, { name: 'fickle', retrain: { observeMinutes: 0.25, includeReference: false } }),
     registerModel(tdb.db, {
+      name: 'staged',
+      retrain: { includeReference: false, shadowMinutes: 0.1, canaryMinutes: 0.1, canaryShare: 0.5 },
+    }),
+    registerModel(tdb.db, {
       name: 'paged',
       retrain: { includeReference: false, approval: { required: true, timeoutMinutes: 10, onTimeout: 'reject' } },
     }),
@@ -237,5 +241,37 @@ describe('the loop', () => {
 
     await rejectRetrain(ctx, 'paged', { by: 'test' });
     expect((await retrainResult(ctx, 'paged')).outcome).toBe('rejected');
+  });
+
+  it('deploys through shadow and canary, comparing the challenger live at each stage', async () => {
+    await serveLabeled(tdb.db, server.url, 'staged', traffic(1_000, 'shifted', 61));
+    await startRetrain(ctx, 'staged');
+    let streaming = true;
+    const stream = (async () => {
+      for (let seed = 600; streaming; seed++) {
+        await serveLabeled(tdb.db, server.url, 'staged', traffic(100, 'shifted', seed));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const result = await retrainResult(ctx, 'staged');
+    streaming = false;
+    await stream;
+    expect(result.outcome).toBe('deployed');
+    const steps = await tdb.db.query(
+      `SELECT action, to_stage FROM deployments WHERE model = 'staged' AND version = 2 AND action <> 'register' ORDER BY id`,
+    );
+    expect(steps.rows).toEqual([
+      { action: 'shadow', to_stage: 'shadow' },
+      { action: 'canary', to_stage: 'canary' },
+      { action: 'promote', to_stage: 'production' },
+    ]);
+    // The server really routed traffic to each stage, and those rows were labeled for the comparison.
+    const logged = await tdb.db.query(
+      `SELECT p.stage, count(*)::int AS n, count(l.prediction_id)::int AS labeled FROM predictions p
+       LEFT JOIN labels l ON l.prediction_id = p.id WHERE p.model = 'staged' AND p.version = 2 GROUP BY p.stage`,
+    );
+    const byStage = Object.fromEntries(logged.rows.map((r) => [r.stage, r]));
+    expect(byStage.shadow.labeled).toBeGreaterThan(100);
+    expect(byStage.canary.labeled).toBeGreaterThan(100);
   });
 });
