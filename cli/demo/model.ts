@@ -18,12 +18,12 @@ export const demoPolicy = {
   performance: { metric: 'accuracy', maxDrop: 0.04, minLabeledRows: 150 },
   retrain: {
     trainer: { type: 'builtin', algorithm: 'logistic_regression', params: {} },
-    // The last 90 s of labeled traffic, without the reference period: after a concept change the
+    // The last 60 s of labeled traffic, without the reference period: after a concept change the
     // old rule is wrong, and the demo has no days to wait for recent data to outweigh it.
-    recentWindowHours: 90 / 3600,
+    recentWindowHours: 60 / 3600,
     includeReference: false,
     holdoutFraction: 0.3,
-    minImprovement: 0.01,
+    minImprovement: 0.02,
     shadowMinutes: 0,
     canaryShare: 0.2,
     canaryMinutes: 0.25,

@@ -10,10 +10,14 @@
  *   reference  — the training distribution.
  *   covariate  — applicants change, the rule does not: credit_score −45 on average, more contract
  *                work, larger loans. Features drift; the model stays about as accurate.
- *   concept    — the rule changes (rates rose): loan size now drives default (+1.6·z(loan_amount)
- *                instead of +0.35) and contract work adds 0.8 more. The old model's accuracy drops;
+ *   concept    — the rule changes (rates rose): loan size now drives default (+2.4·z(loan_amount)
+ *                instead of +0.35) and contract work adds 1.2 more. The old model's accuracy drops;
  *                a model retrained on recent labeled traffic recovers it.
  */
+
+import type { SeededRandom } from '../../stats/index';
+
+export { seededRandom } from '../../stats/index';
 
 export type Phase = 'reference' | 'covariate' | 'concept';
 
@@ -45,25 +49,8 @@ const EMPLOYMENT = ['salaried', 'self_employed', 'contract', 'unemployed'];
 const PURPOSE = ['home', 'car', 'education', 'business'];
 const EMPLOYMENT_RISK: Record<string, number> = { salaried: 0, self_employed: 0.3, contract: 0.5, unemployed: 1.2 };
 
-/** mulberry32: small, fast, seedable; the demo must replay identically. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
-
-function pick(rand: () => number, items: string[], weights: number[]): string {
-  let r = rand() * weights.reduce((a, b) => a + b, 0);
+function pick(rand: SeededRandom, items: string[], weights: number[]): string {
+  let r = rand.next() * weights.reduce((a, b) => a + b, 0);
   for (let i = 0; i < items.length; i++) {
     r -= weights[i];
     if (r <= 0) return items[i];
@@ -75,12 +62,12 @@ function pick(rand: () => number, items: string[], weights: number[]): string {
 const MOMENTS = { logIncome: [10.9, 0.45], debt: [0.35, 0.15], credit: [680, 60], loan: [15_000, 7_000] } as const;
 const z = (x: number, [m, s]: readonly [number, number]) => (x - m) / s;
 
-export function sampleApplication(rand: () => number, phase: Phase): LoanApplication {
+export function sampleApplication(rand: SeededRandom, phase: Phase): LoanApplication {
   const shifted = phase !== 'reference';
-  const income = Math.exp(10.9 + 0.45 * normal(rand));
-  const debt_ratio = Math.min(0.99, Math.max(0.01, 0.35 + 0.15 * normal(rand)));
-  const credit_score = Math.round(Math.min(850, Math.max(300, (shifted ? 635 : 680) + 60 * normal(rand))));
-  const loan_amount = Math.max(500, (shifted ? 19_000 : 15_000) + 7_000 * normal(rand));
+  const income = Math.exp(10.9 + 0.45 * rand.normal());
+  const debt_ratio = Math.min(0.99, Math.max(0.01, 0.35 + 0.15 * rand.normal()));
+  const credit_score = Math.round(Math.min(850, Math.max(300, (shifted ? 635 : 680) + 60 * rand.normal())));
+  const loan_amount = Math.max(500, (shifted ? 19_000 : 15_000) + 7_000 * rand.normal());
   const employment = pick(rand, EMPLOYMENT, shifted ? [0.45, 0.15, 0.32, 0.08] : [0.6, 0.15, 0.17, 0.08]);
   const purpose = pick(rand, PURPOSE, [0.35, 0.3, 0.15, 0.2]);
   return { income, debt_ratio, credit_score, loan_amount, employment, purpose };
@@ -88,8 +75,8 @@ export function sampleApplication(rand: () => number, phase: Phase): LoanApplica
 
 /** P(default) under the phase's true rule. */
 export function defaultProbability(a: LoanApplication, phase: Phase): number {
-  const loanEffect = phase === 'concept' ? 1.6 : 0.35;
-  const contractExtra = phase === 'concept' && a.employment === 'contract' ? 0.8 : 0;
+  const loanEffect = phase === 'concept' ? 2.4 : 0.35;
+  const contractExtra = phase === 'concept' && a.employment === 'contract' ? 1.2 : 0;
   const logit =
     -1.2 +
     1.1 * z(a.debt_ratio, MOMENTS.debt) -
@@ -106,11 +93,11 @@ export interface LabeledApplication {
   label: 'yes' | 'no';
 }
 
-export function sampleLabeled(rand: () => number, phase: Phase, n: number): LabeledApplication[] {
+export function sampleLabeled(rand: SeededRandom, phase: Phase, n: number): LabeledApplication[] {
   const out: LabeledApplication[] = [];
   for (let i = 0; i < n; i++) {
     const features = sampleApplication(rand, phase);
-    out.push({ features, label: rand() < defaultProbability(features, phase) ? 'yes' : 'no' });
+    out.push({ features, label: rand.next() < defaultProbability(features, phase) ? 'yes' : 'no' });
   }
   return out;
 }
