@@ -48,8 +48,10 @@ export interface MonitorSummary {
   /** Strongest drifted findings, for the alert. */
   findings: AlertFinding[];
   facts: Record<string, number | string>;
+  /** Data-quality errors (missing columns, type errors...): a data_quality incident while any persist. */
+  dataQualityErrors: AlertFinding[];
   /** Incidents of the model open before this run (the ones it may resolve). */
-  openIncidents: Array<'drift' | 'performance'>;
+  openIncidents: Array<'drift' | 'performance' | 'data_quality'>;
   retrainEnabled: boolean;
   approvalRequired: boolean;
   durationMs: number;
@@ -104,6 +106,13 @@ function toResultRows(report: DriftReport): DriftResultRow[] {
   return rows;
 }
 
+function dataQualityErrorsOf(report: DriftReport): AlertFinding[] {
+  return report.dataQuality
+    .filter((f) => f.severity === 'error')
+    .slice(0, 5)
+    .map((f) => ({ feature: f.feature, test: f.kind, statistic: f.value, pvalue: null, threshold: f.reference }));
+}
+
 function findingsOf(report: DriftReport): AlertFinding[] {
   const drifted = [...report.features, ...(report.prediction ? [report.prediction] : [])].filter((f) => f.drifted);
   drifted.sort((a, b) => (b.effectSize ?? 0) - (a.effectSize ?? 0));
@@ -125,13 +134,14 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
       const policy = model.policy;
       const windowEnd = new Date(req.windowEnd);
       const production = await getVersionInStage(db, req.model, 'production');
-      const openIncidents: Array<'drift' | 'performance'> = [];
-      for (const kind of ['drift', 'performance'] as const) {
+      const openIncidents: MonitorSummary['openIncidents'] = [];
+      for (const kind of ['drift', 'performance', 'data_quality'] as const) {
         if (await getOpenIncident(db, req.model, kind)) openIncidents.push(kind);
       }
       const base = {
         model: req.model,
         findings: [],
+        dataQualityErrors: [],
         facts: {},
         openIncidents,
         retrainEnabled: policy.retrain.enabled,
@@ -273,6 +283,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         windowEnd: req.windowEnd,
         performance: verdict,
         findings,
+        dataQualityErrors: report ? dataQualityErrorsOf(report) : [],
         facts,
         durationMs,
         reason,

@@ -74,7 +74,8 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
     const key = `$${params.length}::text`;
     return f.type === 'numerical'
       ? `CASE WHEN jsonb_typeof(p.features -> ${key}) = 'number' THEN (p.features ->> ${key})::float8 END`
-      : `p.features ->> ${key}`;
+      : // jsonb, not text: a number or boolean sent for a category stays one, and the drift report counts it as a type error.
+        `p.features -> ${key}`;
   });
   let sample = '';
   if (rowsInWindow > req.maxRows) {
@@ -113,7 +114,7 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
       const f = req.features[j];
       const v = row[3 + j];
       if (f.type === 'numerical') numerical[f.name][i] = v === null ? NaN : (v as number);
-      else categorical[f.name][i] = v as string | null;
+      else categorical[f.name][i] = v as string | null; // non-strings pass through for the type-error check
     }
   }
   return {

@@ -122,8 +122,21 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
     });
     result.alerts.push({ kind: active, action: notice.action });
   }
-  for (const kind of ['drift', 'performance'] as const) {
-    if (kind === active || !summary.openIncidents.includes(kind)) continue;
+  // Broken inputs (missing columns, wrong types) are their own incident: retraining does not fix them.
+  const brokenInputs = summary.dataQualityErrors.length > 0;
+  if (brokenInputs) {
+    const notice = await notifyIncident({
+      model: input.model,
+      kind: 'data_quality',
+      findings: summary.dataQualityErrors,
+      facts: summary.facts,
+      window: { start: summary.windowStart, end: summary.windowEnd },
+      next: 'investigate',
+    });
+    result.alerts.push({ kind: 'data_quality', action: notice.action });
+  }
+  for (const kind of ['drift', 'performance', 'data_quality'] as const) {
+    if (kind === active || (kind === 'data_quality' && brokenInputs) || !summary.openIncidents.includes(kind)) continue;
     const notice = await notifyResolved({
       model: input.model,
       kind,

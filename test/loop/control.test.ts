@@ -12,6 +12,7 @@ import {
   retrainResult,
   retrainStatus,
   rollback,
+  runMonitorRound,
   startRetrain,
   triggerMonitor,
   type ControlContext,
@@ -26,17 +27,23 @@ let tdb: TestDatabase;
 let temporal: TemporalTestContext;
 let ctx: ControlContext;
 
-/** Shifted labeled traffic, logged as the server logs it. */
-async function logShifted(model: string, n: number, seed: number): Promise<void> {
-  const t = traffic(n, 'shifted', seed);
+/** Labeled traffic, logged as the server logs it (`mangle` may break its features first). */
+async function logShifted(
+  model: string,
+  n: number,
+  seed: number,
+  kind: 'shifted' | 'reference' = 'shifted',
+  mangle: (f: Record<string, unknown>) => Record<string, unknown> = (f) => f,
+): Promise<void> {
+  const t = traffic(n, kind, seed);
   const now = Date.now();
   const rows: PredictionRow[] = t.rows.map((features, i) => ({
     id: randomUUID(),
     model,
     version: 1,
     stage: 'production',
-    ts: now - 30_000 + i,
-    features,
+    ts: now - n + i,
+    features: mangle(features),
     outputs: {},
     score: 0.5,
     label: 'no',
@@ -63,6 +70,7 @@ beforeAll(async () => {
   const gated = { includeReference: false, approval: { required: true, timeoutMinutes: 5, onTimeout: 'reject' } };
   await Promise.all([
     registerModel(tdb.db, { name: 'sched' }),
+    registerModel(tdb.db, { name: 'broken', retrain: { enabled: false } }),
     registerModel(tdb.db, { name: 'gated', retrain: gated }),
     registerModel(tdb.db, { name: 'vetoed', retrain: gated }),
   ]);
@@ -168,5 +176,27 @@ describe('human approval', () => {
       { version: 1, stage: 'production' },
       { version: 2, stage: 'rejected' },
     ]);
+  });
+});
+
+describe('data quality', () => {
+  it('opens a data_quality incident while a category arrives as a number, and resolves it when the inputs are fixed', async () => {
+    await logShifted('broken', 400, 71, 'reference', (f) => ({ ...f, c: 7 }));
+    const bad = await runMonitorRound(ctx, 'broken', 'monitor-broken-1');
+    expect(bad.dataQualityErrors.map((f) => [f.feature, f.test])).toEqual([['c', 'type_error']]);
+    expect(bad.alerts).toContainEqual({ kind: 'data_quality', action: 'opened' });
+
+    await new Promise((r) => setTimeout(r, 50));
+    await logShifted('broken', 400, 72, 'reference');
+    // The fixed rows are logged after the first round's window: backdated rows would be outside the next one.
+    await tdb.db.query(`UPDATE predictions SET ts = now() WHERE model = 'broken' AND features->>'c' IN ('a', 'b')`);
+    const fixed = await runMonitorRound(ctx, 'broken', 'monitor-broken-2');
+    expect(fixed.dataQualityErrors).toEqual([]);
+    expect(fixed.alerts).toContainEqual({ kind: 'data_quality', action: 'resolved' });
+    // (Its logged scores are constant, so a performance incident opens too: not this test's concern.)
+    const { rows } = await tdb.db.query(
+      `SELECT kind, status FROM alerts WHERE model = 'broken' AND kind = 'data_quality'`,
+    );
+    expect(rows).toEqual([{ kind: 'data_quality', status: 'resolved' }]);
   });
 });

@@ -89,14 +89,16 @@ describe('a worker killed mid-retrain', () => {
   it('comes back and completes the cycle with exactly one new production version', async () => {
     const first = await startWorkerProcess();
     await startRetrain(ctx, 'durable');
-    let killedAt = '';
+    // Kill only once the training activity is running on this worker (started, not just scheduled).
+    const handle = ctx.client.workflow.getHandle('retrain-durable');
     await until(
       async () => {
-        const { rows } = await tdb.db.query(`SELECT step FROM retrain_runs WHERE model = 'durable'`);
-        killedAt = rows[0]?.step ?? '';
-        return killedAt === 'train';
+        const { raw } = await handle.describe();
+        return (raw.pendingActivities ?? []).some(
+          (a) => a.activityType?.name === 'trainChallenger' && a.lastStartedTime && Number(a.attempt ?? 1) === 1,
+        );
       },
-      'the retrain to reach the train step',
+      'the training activity to start',
       60_000,
     );
     first.kill('SIGKILL');
@@ -121,7 +123,7 @@ describe('a worker killed mid-retrain', () => {
     const datasets = await tdb.db.query(`SELECT count(*)::int AS n FROM retrain_datasets WHERE model = 'durable'`);
     expect(datasets.rows[0].n).toBe(1);
     // The training activity really was cut off and ran again on the new worker.
-    const history = await ctx.client.workflow.getHandle('retrain-durable').fetchHistory();
+    const history = await handle.fetchHistory();
     const attempts = (history.events ?? [])
       .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0)
       .reduce((a, b) => Math.max(a, b), 0);
