@@ -17,6 +17,7 @@ import {
 import { getOpenIncident } from '../store/alerts';
 import { lastJudgedDriftRun, recordDriftRun, type DriftResultRow, type DriftRunStatus } from '../store/driftRuns';
 import { getModel, getVersionInStage } from '../store/models';
+import { listRetrainRuns } from '../store/retrainRuns';
 import { readPredictionWindow } from '../store/window';
 import type { ActivityDeps } from './deps';
 import { judgePerformance, type PerformanceVerdict } from './performance';
@@ -53,6 +54,8 @@ export interface MonitorSummary {
   /** Incidents of the model open before this run (the ones it may resolve). */
   openIncidents: Array<'drift' | 'performance' | 'data_quality'>;
   retrainEnabled: boolean;
+  /** Why no retrain should start now although one may be needed (a recent one was rejected or failed), or null. */
+  retrainBackoff: string | null;
   approvalRequired: boolean;
   durationMs: number;
   /** Why the window was not judged, when it was not. */
@@ -125,7 +128,21 @@ function findingsOf(report: DriftReport): AlertFinding[] {
   }));
 }
 
+/**
+ * A retrain that was rejected or failed is not retried for RETRAIN_BACKOFF_MS: the same data
+ * would give the same answer, and a drifted model would otherwise retrain every round.
+ */
+export const RETRAIN_BACKOFF_MS = 3_600_000;
+
 export function createMonitorActivities({ db, logger }: ActivityDeps) {
+  async function retrainBackoffOf(model: string, now: Date): Promise<string | null> {
+    const [last] = await listRetrainRuns(db, model, 1);
+    if (!last || !last.finishedAt || (last.status !== 'rejected' && last.status !== 'failed')) return null;
+    const until = last.finishedAt.getTime() + RETRAIN_BACKOFF_MS;
+    if (until <= now.getTime()) return null;
+    return `retrain ${last.workflowId} was ${last.status} at ${last.finishedAt.toISOString()} (${last.reason ?? 'no reason'}); the next one may start after ${new Date(until).toISOString()}`;
+  }
+
   return {
     /** One monitoring round for one model; idempotent per (workflowId, runId). */
     async monitorWindow(req: MonitorRequest): Promise<MonitorSummary> {
@@ -145,6 +162,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         facts: {},
         openIncidents,
         retrainEnabled: policy.retrain.enabled,
+        retrainBackoff: await retrainBackoffOf(req.model, windowEnd),
         approvalRequired: policy.retrain.approval.required,
         predictionDrift: false,
         driftScore: null,

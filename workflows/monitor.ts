@@ -36,7 +36,7 @@ export interface MonitorInput {
   model: string;
 }
 
-export type RetrainAction = 'started' | 'already_running' | 'disabled' | 'not_needed';
+export type RetrainAction = 'started' | 'already_running' | 'disabled' | 'backoff' | 'not_needed';
 
 export interface MonitorResult extends MonitorSummary {
   retrain: RetrainAction;
@@ -87,6 +87,8 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
     const retrainId = retrainWorkflowIdFor(input.model);
     if (!summary.retrainEnabled) {
       result.retrain = 'disabled';
+    } else if (summary.retrainBackoff) {
+      result.retrain = 'backoff';
     } else {
       try {
         await startChild(retrainAndDeploy, {
@@ -117,7 +119,12 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
       findings: summary.findings,
       facts: summary.facts,
       window: { start: summary.windowStart, end: summary.windowEnd },
-      next: result.retrain === 'disabled' ? 'retrain_disabled' : 'retrain_started',
+      next:
+        result.retrain === 'disabled'
+          ? 'retrain_disabled'
+          : result.retrain === 'backoff'
+            ? 'investigate'
+            : 'retrain_started',
       retrainWorkflowId: result.retrain === 'started' ? retrainId : undefined,
     });
     result.alerts.push({ kind: active, action: notice.action });

@@ -185,6 +185,16 @@ describe('the loop', () => {
     expect(deployed.rows[0].n).toBe(0);
     const run = await tdb.db.query(`SELECT status, trigger FROM retrain_runs WHERE model = 'steady'`);
     expect(run.rows).toEqual([{ status: 'rejected', trigger: 'manual' }]);
+
+    // Drift right after a rejected retrain pages, but does not retrain again until the backoff has passed.
+    await serveLabeled(tdb.db, server.url, 'steady', traffic(1_000, 'shifted', 22));
+    const round = await runMonitorRound(ctx, 'steady', 'monitor-steady-after-reject');
+    expect(['drift', 'performance_decay']).toContain(round.status);
+    expect(round.retrain).toBe('backoff');
+    expect(round.retrainBackoff).toMatch(/retrain-steady was rejected/);
+    expect(round.alerts.map((a) => a.action)).toEqual(['opened']);
+    const runs = await tdb.db.query(`SELECT count(*)::int AS n FROM retrain_runs WHERE model = 'steady'`);
+    expect(runs.rows[0].n).toBe(1);
   });
 
   it('rolls back a promoted version that does worse than the old champion on live traffic', async () => {
