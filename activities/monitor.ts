@@ -36,6 +36,8 @@ export interface MonitorSummary {
   version: number | null;
   driftRunId: number | null;
   status: DriftRunStatus;
+  /** The drift report's own verdict, whatever the performance verdict: drift and decay can coexist. */
+  driftStatus: 'ok' | 'warning' | 'drift' | 'insufficient_data' | null;
   driftScore: number | null;
   driftedFeatures: number;
   totalFeatures: number;
@@ -129,16 +131,21 @@ function findingsOf(report: DriftReport): AlertFinding[] {
 }
 
 /**
- * A retrain that was rejected or failed is not retried for RETRAIN_BACKOFF_MS: the same data
- * would give the same answer, and a drifted model would otherwise retrain every round.
+ * A retrain that was rejected or failed is not retried for policy.retrain.backoffMinutes: the same
+ * data would give the same answer, and a drifted model would otherwise retrain every round. New
+ * evidence lifts it: performance decay after a drift-triggered retrain was rejected.
  */
-export const RETRAIN_BACKOFF_MS = 3_600_000;
-
 export function createMonitorActivities({ db, logger }: ActivityDeps) {
-  async function retrainBackoffOf(model: string, now: Date): Promise<string | null> {
+  async function retrainBackoffOf(
+    model: string,
+    now: Date,
+    backoffMinutes: number,
+    decayed: boolean,
+  ): Promise<string | null> {
     const [last] = await listRetrainRuns(db, model, 1);
     if (!last || !last.finishedAt || (last.status !== 'rejected' && last.status !== 'failed')) return null;
-    const until = last.finishedAt.getTime() + RETRAIN_BACKOFF_MS;
+    if (decayed && last.trigger === 'drift') return null;
+    const until = last.finishedAt.getTime() + backoffMinutes * 60_000;
     if (until <= now.getTime()) return null;
     return `retrain ${last.workflowId} was ${last.status} at ${last.finishedAt.toISOString()} (${last.reason ?? 'no reason'}); the next one may start after ${new Date(until).toISOString()}`;
   }
@@ -162,9 +169,10 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         facts: {},
         openIncidents,
         retrainEnabled: policy.retrain.enabled,
-        retrainBackoff: await retrainBackoffOf(req.model, windowEnd),
+        retrainBackoff: await retrainBackoffOf(req.model, windowEnd, policy.retrain.backoffMinutes, false),
         approvalRequired: policy.retrain.approval.required,
         predictionDrift: false,
+        driftStatus: null,
         driftScore: null,
         driftedFeatures: 0,
         totalFeatures: model.features.length,
@@ -291,6 +299,11 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         version: production.version,
         driftRunId,
         status,
+        retrainBackoff:
+          status === 'performance_decay'
+            ? await retrainBackoffOf(req.model, windowEnd, policy.retrain.backoffMinutes, true)
+            : base.retrainBackoff,
+        driftStatus: report?.status ?? null,
         driftScore: report?.driftScore ?? null,
         driftedFeatures: report?.driftedFeatures.length ?? 0,
         predictionDrift: report?.predictionDrift ?? false,

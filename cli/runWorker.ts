@@ -23,7 +23,17 @@ export async function startWorker(options: {
   temporalAddress: string;
 }): Promise<RunningWorker> {
   const { config, db, logger, temporalAddress } = options;
-  installRuntime({ metricsPort: config.workerMetricsPort, logger });
+  try {
+    installRuntime({ metricsPort: config.workerMetricsPort, logger });
+  } catch (err) {
+    const inUse = /in use/i.test((err as Error).message);
+    throw new CliError(
+      inUse
+        ? `the worker's metrics port ${config.workerMetricsPort} is already in use: set DRIFTLOOP_WORKER_METRICS_PORT to a free port`
+        : `cannot start the worker runtime: ${(err as Error).message}`,
+      inUse ? EXIT.usage : EXIT.failure,
+    );
+  }
   let connection: NativeConnection;
   try {
     connection = await withTimeout(NativeConnection.connect({ address: temporalAddress }), 15_000);

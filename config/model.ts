@@ -108,6 +108,8 @@ export const modelPolicySchema = z
         observeMinutes: z.number().min(0).default(0),
         /** Roll back when the live metric after promotion falls this far below the old champion's. */
         rollbackMargin: z.number().min(0).default(0.02),
+        /** After a rejected or failed retrain, wait this long before another (decay after a drift-triggered one does not wait). */
+        backoffMinutes: z.number().min(0).default(60),
       })
       .strict()
       .default({
@@ -123,6 +125,7 @@ export const modelPolicySchema = z
         canaryMinutes: 0,
         observeMinutes: 0,
         rollbackMargin: 0.02,
+        backoffMinutes: 60,
       }),
     alerts: z
       .object({

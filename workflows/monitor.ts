@@ -50,10 +50,32 @@ export function retrainWorkflowIdFor(model: string): string {
 }
 
 /** Which incident a judged status keeps open; the other kinds it resolves. */
-function incidentKind(status: MonitorSummary['status']): AlertKind | null {
-  if (status === 'drift') return 'drift';
-  if (status === 'performance_decay') return 'performance';
-  return null;
+/**
+ * Which incidents to raise this window. Drift and decay often come together (a concept change
+ * brings both) and alternate from window to window, so one model problem is one page:
+ *  - nothing open: open the most severe kind present (performance before drift);
+ *  - something open: update the open kinds still present, silently; a decay that appears while
+ *    only drift is open is an escalation and opens (pages) its own incident;
+ *  - open incidents stay open while any problem persists and resolve together when none does.
+ */
+function incidentsToRaise(summary: MonitorSummary): AlertKind[] {
+  const present: AlertKind[] = [];
+  if (summary.status === 'performance_decay') present.push('performance');
+  if (summary.status === 'drift' || summary.driftStatus === 'drift') present.push('drift');
+  const open: AlertKind[] = summary.openIncidents.filter((k) => k === 'drift' || k === 'performance');
+  if (present.length === 0) return [];
+  if (open.length === 0) return [present[0]];
+  return present.filter((k) => open.includes(k) || k === 'performance');
+}
+
+/** "loans: accuracy 0.713 (reference 0.774) on 1200 labeled rows" for a performance incident. */
+function performanceSummary(summary: MonitorSummary): string | undefined {
+  const p = summary.performance;
+  if (!p) return undefined;
+  const value = (v: number) => Number(v.toPrecision(3));
+  const reference = p.reference === null ? '' : ` (reference ${value(p.reference)})`;
+  const basis = p.realized ? `on ${p.labeledRows} labeled rows` : 'estimated before labels';
+  return `${summary.model}: performance decay: ${p.metric} ${value(p.value)}${reference} ${basis}`;
 }
 
 export async function monitorModel(input: MonitorInput): Promise<MonitorResult> {
@@ -82,7 +104,14 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
   // Insufficient or failed windows are recorded but never judged: they neither open nor resolve anything.
   if (summary.status === 'insufficient_data' || summary.status === 'error') return result;
 
-  const active = incidentKind(summary.status);
+  const kinds = incidentsToRaise(summary);
+  // What starts a retrain: the most severe problem present, whether or not it pages.
+  const active: AlertKind | null =
+    summary.status === 'performance_decay'
+      ? 'performance'
+      : summary.status === 'drift' || summary.driftStatus === 'drift'
+        ? 'drift'
+        : null;
   if (active) {
     const retrainId = retrainWorkflowIdFor(input.model);
     if (!summary.retrainEnabled) {
@@ -112,22 +141,25 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
         result.retrain = 'already_running';
       }
     }
-    const notice = await notifyIncident({
-      model: input.model,
-      kind: active,
-      driftRunId: summary.driftRunId ?? undefined,
-      findings: summary.findings,
-      facts: summary.facts,
-      window: { start: summary.windowStart, end: summary.windowEnd },
-      next:
-        result.retrain === 'disabled'
-          ? 'retrain_disabled'
-          : result.retrain === 'backoff'
-            ? 'investigate'
-            : 'retrain_started',
-      retrainWorkflowId: result.retrain === 'started' ? retrainId : undefined,
-    });
-    result.alerts.push({ kind: active, action: notice.action });
+    for (const kind of kinds) {
+      const notice = await notifyIncident({
+        model: input.model,
+        kind,
+        summary: kind === 'performance' ? performanceSummary(summary) : undefined,
+        driftRunId: summary.driftRunId ?? undefined,
+        findings: summary.findings,
+        facts: summary.facts,
+        window: { start: summary.windowStart, end: summary.windowEnd },
+        next:
+          result.retrain === 'disabled'
+            ? 'retrain_disabled'
+            : result.retrain === 'backoff'
+              ? 'investigate'
+              : 'retrain_started',
+        retrainWorkflowId: result.retrain === 'started' ? retrainId : undefined,
+      });
+      result.alerts.push({ kind, action: notice.action });
+    }
   }
   // Broken inputs (missing columns, wrong types) are their own incident: retraining does not fix them.
   const brokenInputs = summary.dataQualityErrors.length > 0;
@@ -143,7 +175,11 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
     result.alerts.push({ kind: 'data_quality', action: notice.action });
   }
   for (const kind of ['drift', 'performance', 'data_quality'] as const) {
-    if (kind === active || (kind === 'data_quality' && brokenInputs) || !summary.openIncidents.includes(kind)) continue;
+    // Drift and performance incidents resolve together, once the model is healthy.
+    const stillAProblem = (kind === 'drift' || kind === 'performance') && active !== null;
+    if (stillAProblem || (kind === 'data_quality' && brokenInputs) || !summary.openIncidents.includes(kind)) {
+      continue;
+    }
     const notice = await notifyResolved({
       model: input.model,
       kind,

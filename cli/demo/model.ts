@@ -29,6 +29,8 @@ export const demoPolicy = {
     canaryMinutes: 0.25,
     observeMinutes: 0.25,
     rollbackMargin: 0.05,
+    // A rejected challenger waits 15 s, not an hour, before the next try: the demo's world moves fast.
+    backoffMinutes: 0.25,
   },
 };
 

@@ -1,5 +1,7 @@
 /** Misconfiguration gives one clear line and a documented exit code, never a stack trace. */
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../cli/dev/temporal';
 import { loadConfig, ConfigError } from '../../config/index';
 import { runCli } from '../support/cli';
 import { adminDatabaseUrl } from '../support/env';
@@ -29,10 +31,33 @@ describe('configuration errors', () => {
   });
 
   it('says Temporal is unreachable in one line', async () => {
-    const r = await runCli(['worker'], { DATABASE_URL: adminDatabaseUrl, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const r = await runCli(['worker'], {
+      DATABASE_URL: adminDatabaseUrl,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      // Another suite may hold the default metrics port.
+      DRIFTLOOP_WORKER_METRICS_PORT: String(await freePort()),
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('cannot connect to Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS): connection refused');
     expectOneLine(r.stderr);
+  });
+
+  it('says the metrics port is taken, naming the setting that moves it', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await runCli(['worker'], {
+        DATABASE_URL: adminDatabaseUrl,
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        DRIFTLOOP_WORKER_METRICS_PORT: String(port),
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`metrics port ${port} is already in use: set DRIFTLOOP_WORKER_METRICS_PORT`);
+      expectOneLine(r.stderr);
+    } finally {
+      busy.close();
+    }
   });
 
   it('rejects a bad port and a bad Temporal address with every problem listed', () => {

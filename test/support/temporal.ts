@@ -20,7 +20,7 @@ export interface TemporalTestContext {
 }
 
 export async function connectTemporal(db: Db, databaseUrl: string): Promise<TemporalTestContext> {
-  installRuntime({ logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'warn') });
+  installRuntime({ logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'error') });
   const address = inject('temporalAddress');
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address });
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -36,7 +36,7 @@ export async function connectTemporal(db: Db, databaseUrl: string): Promise<Temp
         connection: env.nativeConnection,
         namespace: env.namespace ?? 'default',
         taskQueue,
-        deps: { db, config, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'warn'), ...deps },
+        deps: { db, config, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'error'), ...deps },
         workflowBundle: { code },
         shutdownGraceTime: '2 seconds',
       });
