@@ -309,7 +309,9 @@ export async function runDemo(baseConfig: DriftloopConfig, logger: Logger, optio
       if (phase === 'concept' && firstNewVersionAt !== null) {
         const after = served.filter((s) => s.version > 1 && s.sentAt >= firstNewVersionAt! && s.phase === 'concept');
         const labeledAfter = after.filter((s) => served.indexOf(s) < labeledUpTo);
-        if (labeledAfter.length >= 400) {
+        // Recovered: enough labeled traffic on the new version to measure it, and the incident closed
+        // by the next monitor round (or 45 s passed without one).
+        if (labeledAfter.length >= 400 && (summary.alertResolved || Date.now() - firstNewVersionAt > 45_000)) {
           recovered = true;
           break;
         }

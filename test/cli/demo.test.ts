@@ -43,6 +43,8 @@ describe('driftloop demo', () => {
     expect(t(summary.alert)).toBeGreaterThanOrEqual(t(summary.detection));
     expect(t(summary.newVersionServing)).toBeGreaterThan(t(summary.alert));
     expect(summary.detectedFeatures.length).toBeGreaterThan(0);
+    // Once the new version serves healthy traffic, the next monitor round resolves the incident.
+    expect(t(summary.alertResolved)).toBeGreaterThan(t(summary.newVersionServing));
     // The concept change hurt v1; the promoted version does better on the same kind of traffic.
     expect(summary.accuracyAfter).toBeGreaterThan(summary.accuracyBefore + 0.03);
     const production = summary.versions.filter((v: { stage: string }) => v.stage === 'production');
