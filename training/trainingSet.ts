@@ -5,6 +5,7 @@
  * in the fit touches per-row objects.
  */
 import type { FeatureRow, ModelSpec } from '../onnx/model';
+import { seededRandom as seededStream } from '../stats/estimation/seededRandom';
 
 export interface TrainingSet {
   rows: FeatureRow[];
@@ -54,16 +55,10 @@ export function encodeLabels(spec: TrainingSpec, set: TrainingSet): Float64Array
   return y;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a fit with the same seed is the same fit. */
+/** Deterministic pseudo-random numbers (stats' mulberry32), so a fit with the same seed is the same fit. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededStream(seed);
+  return () => random.next();
 }
 
 /** A seeded shuffle of 0..n-1. */

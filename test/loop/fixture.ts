@@ -8,6 +8,7 @@ import type { Db } from '../../store/db';
 import { insertModelVersion, upsertModel } from '../../store/models';
 import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 import { trainModel } from '../../training/trainModel';
+import { seededRandom } from '../../training/trainingSet';
 import { rowsToDataWindow } from '../../activities/dataWindow';
 import { metricValue } from '../../activities/liveMetrics';
 import type { FeatureRow } from '../../onnx/model';
@@ -19,17 +20,8 @@ export const features = [
 ];
 export const target = { name: 'default', classes: ['no', 'yes'] };
 
-/** mulberry32: reproducible traffic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Reproducible traffic: the training module's seeded generator. */
+export const rng = seededRandom;
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
