@@ -26,8 +26,9 @@ export interface CopyBufferOptions<T> {
   copyTimeoutMs?: number;
   /**
    * Parallel COPY streams (connections) used when a backlog is waiting: PostgreSQL parses the
-   * jsonb columns on one core per connection, so two streams roughly double ingestion (measured
-   * ~93k → ~140k rows/s here). Small flushes use one.
+   * jsonb columns on one core per connection (psql \copy here: ~93k rows/s on one, ~140k on two).
+   * On a 2-core machine that also runs this process the gain vanishes (bench:serving: 72k vs 71k
+   * rows/s); it pays where the database has cores to spare. Small flushes use one.
    */
   streams?: number;
 }

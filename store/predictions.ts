@@ -60,9 +60,9 @@ export function isoMicros(ts: number): string {
   return micros === 0 ? iso : `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }
 
-/** JSON for a jsonb column: JSON has no NaN, so missing numerical values become null. */
+/** JSON for a jsonb column. JSON.stringify already writes NaN and ±Infinity as null (JSON has neither). */
 function jsonText(value: unknown): string {
-  return copyText(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+  return copyText(JSON.stringify(value));
 }
 
 export function predictionCopyLine(r: PredictionRow): string {
