@@ -174,8 +174,8 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
       idempotencyKey: key('train'),
     });
     status.challengerVersion = challenger.version;
-    if (challenger.invalid !== null) {
-      const reason = `challenger ${challenger.version} failed validation: ${challenger.invalid}`;
+    /** Retires the challenger with the reason and ends the workflow as rejected (idempotent per run). */
+    const rejectChallenger = async (reason: string) => {
       await db.retireChallenger({
         model: input.model,
         version: challenger.version,
@@ -185,6 +185,10 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
         datasetId: dataset.datasetId,
       });
       return finish('rejected', reason);
+    };
+    if (challenger.invalid !== null) {
+      const reason = `challenger ${challenger.version} failed validation: ${challenger.invalid}`;
+      return rejectChallenger(reason);
     }
 
     await step('validate');
@@ -197,15 +201,7 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
       challengerVersion: challenger.version,
     });
     if (!verdict.accepted) {
-      await db.retireChallenger({
-        model: input.model,
-        version: challenger.version,
-        workflowId,
-        reason: verdict.reason,
-        idempotencyKey: key('reject'),
-        datasetId: dataset.datasetId,
-      });
-      return finish('rejected', verdict.reason);
+      return rejectChallenger(verdict.reason);
     }
 
     if (input.requireApproval ?? plan.approval.required) {
@@ -236,15 +232,7 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
         reason,
       });
       if (!approved) {
-        await db.retireChallenger({
-          model: input.model,
-          version: challenger.version,
-          workflowId,
-          reason,
-          idempotencyKey: key('reject'),
-          datasetId: dataset.datasetId,
-        });
-        return finish('rejected', reason);
+        return rejectChallenger(reason);
       }
     }
 
@@ -271,15 +259,7 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
       });
       if (live.verdict === 'worse') {
         const reason = `${stage}: ${live.summary}`;
-        await db.retireChallenger({
-          model: input.model,
-          version: challenger.version,
-          workflowId,
-          reason,
-          idempotencyKey: key('reject'),
-          datasetId: dataset.datasetId,
-        });
-        return finish('rejected', reason);
+        return rejectChallenger(reason);
       }
     }
 
