@@ -45,6 +45,7 @@ Example:
     .command('list')
     .description('every registered model with its production version')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  $ driftloop model list\n  $ driftloop model list --json')
     .action(async (opts: { json?: boolean }) => {
       const { config } = commandContext();
       const db = await openDatabase(requireDatabaseUrl(config));
@@ -76,6 +77,7 @@ Example:
     .command('show <name>')
     .description('a model: schema, policy and versions with their stages and metrics')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  $ driftloop model show loans\n  $ driftloop model show loans --json')
     .action(async (name: string, opts: { json?: boolean }) => {
       const { config } = commandContext();
       const db = await openDatabase(requireDatabaseUrl(config));

@@ -29,6 +29,7 @@ Examples:
 
   monitor
     .command('enable <model>')
+    .addHelpText('after', '\nExample:\n  $ driftloop monitor enable loans --every 5')
     .description('create (or update) the schedule')
     .option('--every <minutes>', 'interval in minutes (default: the model policy)', minutes)
     .action(async (model: string, opts: { every?: number }) => {
@@ -45,6 +46,7 @@ Examples:
 
   monitor
     .command('disable <model>')
+    .addHelpText('after', '\nExample:\n  $ driftloop monitor disable loans')
     .description('delete the schedule (running rounds finish)')
     .action(async (model: string) => {
       const removed = await withControl(async (ctx) => (await control()).disableMonitor(ctx, model));
@@ -53,6 +55,7 @@ Examples:
 
   monitor
     .command('pause <model>')
+    .addHelpText('after', `\nExample:\n  $ driftloop monitor pause loans --note "feature store migration"`)
     .description('pause the schedule')
     .option('--note <text>', 'why, shown in the Temporal UI')
     .action(async (model: string, opts: { note?: string }) => {
@@ -62,6 +65,7 @@ Examples:
 
   monitor
     .command('resume <model>')
+    .addHelpText('after', '\nExample:\n  $ driftloop monitor resume loans')
     .description('resume a paused schedule')
     .action(async (model: string) => {
       await withControl(async (ctx) => (await control()).resumeMonitor(ctx, model));
@@ -70,6 +74,7 @@ Examples:
 
   monitor
     .command('trigger <model>')
+    .addHelpText('after', '\nExample:\n  $ driftloop monitor trigger loans')
     .description('run one monitoring round now')
     .action(async (model: string) => {
       await withControl(async (ctx) => (await control()).triggerMonitor(ctx, model));
@@ -78,6 +83,7 @@ Examples:
 
   monitor
     .command('status <model>')
+    .addHelpText('after', '\nExample:\n  $ driftloop monitor status loans --json')
     .description('the schedule: interval, paused, next and recent runs')
     .option('--json', 'print JSON')
     .action(async (model: string, opts: { json?: boolean }) => {

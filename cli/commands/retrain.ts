@@ -35,6 +35,10 @@ export function registerRetrain(program: Command): void {
   program
     .command('approve <model>')
     .description('approve the challenger a retrain is waiting on')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ driftloop approve loans --by alice --reason "holdout and canary both better"',
+    )
     .option('--by <name>', 'who approves (audit trail)')
     .option('--reason <text>')
     .action(async (model: string, opts: { by?: string; reason?: string }) => {
@@ -45,6 +49,7 @@ export function registerRetrain(program: Command): void {
   program
     .command('reject <model>')
     .description('reject the challenger a retrain is waiting on')
+    .addHelpText('after', '\nExample:\n  $ driftloop reject loans --by alice --reason "trained on a holiday week"')
     .option('--by <name>', 'who rejects (audit trail)')
     .option('--reason <text>')
     .action(async (model: string, opts: { by?: string; reason?: string }) => {
