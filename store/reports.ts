@@ -10,6 +10,9 @@ export interface FeatureResult {
   adjustedPvalue: number | null;
   threshold: number | null;
   drifted: boolean;
+  /** Significant and large enough in this window, not yet for as many windows as the policy's persistence asks. */
+  flagged: boolean;
+  effectSize: number | null;
 }
 
 export interface LatestReport {
@@ -44,7 +47,8 @@ export async function latestReport(db: Queryable, model: string, runId?: number)
   if (rows.length === 0) return null;
   const r = rows[0];
   const results = await db.query(
-    `SELECT feature, kind, test, statistic, pvalue, adjusted_pvalue, threshold, drifted
+    `SELECT feature, kind, test, statistic, pvalue, adjusted_pvalue, threshold, drifted,
+            coalesce((details ->> 'flagged')::boolean, false) AS flagged, (details ->> 'effectSize')::float8 AS effect_size
      FROM drift_results WHERE drift_run_id = $1`,
     [r.id],
   );
@@ -76,6 +80,8 @@ export async function latestReport(db: Queryable, model: string, runId?: number)
       adjustedPvalue: x.adjusted_pvalue,
       threshold: x.threshold,
       drifted: x.drifted,
+      flagged: x.flagged,
+      effectSize: x.effect_size,
     })),
   };
 }

@@ -8,6 +8,7 @@ import { formatTable } from '../table';
 /** Most drifted first: drifted before stable, then by how far past its threshold the result is. */
 export function driftOrder(a: FeatureResult, b: FeatureResult): number {
   if (a.drifted !== b.drifted) return a.drifted ? -1 : 1;
+  if (a.flagged !== b.flagged) return a.flagged ? -1 : 1;
   return severity(b) - severity(a);
 }
 
@@ -35,13 +36,18 @@ export function formatReport(report: LatestReport): string {
     'p-value': fmt(r.pvalue),
     adjusted: fmt(r.adjustedPvalue),
     threshold: fmt(r.threshold),
-    verdict: r.drifted ? 'DRIFT' : 'ok',
+    effect: fmt(r.effectSize, 3),
+    verdict: r.drifted ? 'DRIFT' : r.flagged ? 'flagged' : 'ok',
   }));
   const perf = report.performance ?? report.estimatedPerformance;
+  const flagged = report.results.filter((r) => r.flagged && !r.drifted).length;
+  const note = flagged
+    ? [`${flagged} flagged: significant and large in this window; drift once the policy's persistence is met`]
+    : [];
   const footer = perf
     ? [`performance${report.performance ? '' : ' (estimated, no labels yet)'}: ${JSON.stringify(perf)}`]
     : [];
-  return [...header, '', formatTable(rows), ...footer].join('\n') + '\n';
+  return [...header, '', formatTable(rows), ...note, ...footer].join('\n') + '\n';
 }
 
 export function registerReport(program: Command): void {
