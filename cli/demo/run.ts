@@ -240,8 +240,10 @@ export async function runDemo(baseConfig: DriftloopConfig, logger: Logger, optio
             ? `too few rows (${e.rows}), not judged`
             : `${e.rows} rows sampled, ${e.labeled} labeled${e.drifted.length ? `; drifted: ${e.drifted.join(', ')}` : ''}${perf}`;
         say(`${t}  monitor run #${e.runId} on v${e.version}: ${e.status.toUpperCase()} — ${detail}`);
+        // Detection: the first judged window after the onset that names drifted features.
         if (
           (e.status === 'drift' || e.status === 'performance_decay') &&
+          e.drifted.length > 0 &&
           driftOnset &&
           !summary.detection &&
           e.at.getTime() >= driftOnset
