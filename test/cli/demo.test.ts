@@ -33,6 +33,8 @@ describe('driftloop demo', () => {
     const r = await runCli(['demo', '--json'], { DRIFTLOOP_DATA_DIR: dataDir }, 330_000);
     const seconds = (Date.now() - started) / 1000;
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    // The narration is the demo's story: keep it in the test log, whatever happens next.
+    console.log(r.stderr);
     const summary = JSON.parse(r.stdout);
     const t = (iso: string | null) => (iso ? Date.parse(iso) : NaN);
 
@@ -40,8 +42,10 @@ describe('driftloop demo', () => {
     expect(summary.failedRequests).toBe(0);
     // Order of events: onset → detection → alert → new version serving.
     expect(t(summary.detection)).toBeGreaterThanOrEqual(t(summary.driftOnset));
-    expect(t(summary.alert)).toBeGreaterThanOrEqual(t(summary.detection));
+    // The first page may come from the drift run or from a decay run just before features are named.
+    expect(t(summary.alert)).toBeGreaterThanOrEqual(t(summary.driftOnset));
     expect(t(summary.newVersionServing)).toBeGreaterThan(t(summary.alert));
+    expect(t(summary.newVersionServing)).toBeGreaterThan(t(summary.detection));
     expect(summary.detectedFeatures.length).toBeGreaterThan(0);
     // Once the new version serves healthy traffic, the next monitor round resolves the incident.
     expect(t(summary.alertResolved)).toBeGreaterThan(t(summary.newVersionServing));
