@@ -3,12 +3,12 @@
  * prediction log, and returns what the routes answer with. The shadow is scored after the answer is
  * ready and never awaited: it cannot slow or fail a request.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FeatureRow, PredictionBatch } from '../onnx/model';
 import type { PredictionRow, PredictionStage } from '../store/predictions';
 import type { LiveModel, LiveVersion } from './liveModels';
 import type { ServingContext } from './context';
+import { predictionId } from './predictionId';
 
 /** Epoch milliseconds with microsecond fraction: a shadow row shares its request's id, so it needs its own ts. */
 export function nowMicros(): number {
@@ -80,7 +80,8 @@ export async function scoreRequest(
   const ts = nowMicros();
   const { batch, offset, n } = await served.batcher.score(rows);
   const ids = new Array<string>(n);
-  for (let i = 0; i < n; i++) ids[i] = randomUUID();
+  const now = Date.now();
+  for (let i = 0; i < n; i++) ids[i] = predictionId(now);
   logRows(ctx, served, served.stage, rows, batch, offset, ids, ts, performance.now() - startedAt);
   if (shadow && shadow !== served) {
     const shadowStarted = performance.now();

@@ -60,7 +60,7 @@ export function isoMicros(ts: number): string {
   return micros === 0 ? iso : `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }
 
-/** JSON for a jsonb column. JSON.stringify already writes NaN and ±Infinity as null (JSON has neither). */
+/** JSON for a json column. JSON.stringify already writes NaN and ±Infinity as null (JSON has neither). */
 function jsonText(value: unknown): string {
   return copyText(JSON.stringify(value));
 }

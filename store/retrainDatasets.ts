@@ -85,7 +85,7 @@ export async function assembleRetrainDataset(db: Db, req: AssembleRequest): Prom
       `CREATE TEMP TABLE assembled ON COMMIT DROP AS
        SELECT ts, features, label, true AS reference FROM training_rows WHERE model = $1 AND dataset = ANY($2)
        UNION ALL
-       (SELECT p.ts, p.features, l.label, false FROM predictions p JOIN labels l ON l.prediction_id = p.id
+       (SELECT p.ts, p.features::jsonb, l.label, false FROM predictions p JOIN labels l ON l.prediction_id = p.id
         WHERE p.model = $1 AND p.ts >= $3 AND p.ts < $4 AND p.stage <> 'shadow'
         ORDER BY p.ts DESC LIMIT $5)`,
       [req.model, req.referenceDatasets, req.recentFrom, req.recentTo, req.maxRecentRows],

@@ -73,9 +73,9 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
     params.push(f.name);
     const key = `$${params.length}::text`;
     return f.type === 'numerical'
-      ? `CASE WHEN jsonb_typeof(p.features -> ${key}) = 'number' THEN (p.features ->> ${key})::float8 END`
+      ? `CASE WHEN jsonb_typeof(pf.f -> ${key}) = 'number' THEN (pf.f ->> ${key})::float8 END`
       : // jsonb, not text: a number or boolean sent for a category stays one, and the drift report counts it as a type error.
-        `p.features -> ${key}`;
+        `pf.f -> ${key}`;
   });
   let sample = '';
   if (rowsInWindow > req.maxRows) {
@@ -85,6 +85,8 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
   const { rows } = await db.query({
     text: `SELECT p.score, p.label, l.label${columns.length ? ', ' + columns.join(', ') : ''}
            FROM predictions p LEFT JOIN labels l ON l.prediction_id = p.id
+           -- features are stored as json (cheap to log); parse each sampled row once.
+           CROSS JOIN LATERAL (SELECT p.features::jsonb AS f) pf
            WHERE p.model = $1 AND p.version = $2 AND p.ts >= $3 AND p.ts < $4 AND p.stage = ANY($5)
            ${sample}`,
     values: params,

@@ -47,7 +47,7 @@ describe('POST /v1/models/:name/predict', () => {
     expect(res.body.classes).toEqual(['no', 'yes']);
     const ids = res.body.ids as string[];
     expect(new Set(ids).size).toBe(50);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(rows.some((r) => r.x1 === null)).toBe(true);
     rows.forEach((r, i) => {
       // A missing numerical value scores NaN in this graph; JSON carries it as null.
