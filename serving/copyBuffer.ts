@@ -26,9 +26,10 @@ export interface CopyBufferOptions<T> {
   copyTimeoutMs?: number;
   /**
    * Parallel COPY streams (connections) used when a backlog is waiting: PostgreSQL parses the
-   * jsonb columns on one core per connection (psql \copy here: ~93k rows/s on one, ~140k on two).
-   * On a 2-core machine that also runs this process the gain vanishes (bench:serving: 72k vs 71k
-   * rows/s); it pays where the database has cores to spare. Small flushes use one.
+   * rows on one core per connection (psql \copy into jsonb here: ~93k rows/s on one, ~140k on two).
+   * On this 2-core machine, which also runs the server, the gain is small (bench:serving: 105.6k
+   * rows/s on one connection, 111k through the log); it pays where the database has cores to spare.
+   * Small flushes use one.
    */
   streams?: number;
 }
