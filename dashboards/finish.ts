@@ -1,7 +1,32 @@
 /** The last step of every dashboard: stable panel ids, and the checks a provisioned dashboard needs. */
-import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { DashboardLinkBuilder, DashboardLinkType } from '@grafana/grafana-foundation-sdk/dashboard';
+import { builtInAnnotation } from './annotations';
 import { DASHBOARD_SCHEMA_VERSION } from './datasource';
+
+/**
+ * The header every driftloop dashboard shares: tag, editable, browser time zone, shared crosshair,
+ * links to the other dashboards and Grafana's built-in annotations.
+ */
+export function driftloopDashboard(o: {
+  title: string;
+  uid: string;
+  description: string;
+  from: string;
+  refresh: string;
+}): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(o.title)
+    .uid(o.uid)
+    .tags(['driftloop'])
+    .description(o.description)
+    .editable()
+    .time({ from: o.from, to: 'now' })
+    .refresh(o.refresh)
+    .timezone('browser')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .link(driftloopLinks())
+    .annotation(builtInAnnotation());
+}
 
 /** Links in every dashboard's header to the other driftloop dashboards (by tag). */
 export function driftloopLinks(): DashboardLinkBuilder {

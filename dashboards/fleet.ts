@@ -1,10 +1,19 @@
 /** Fleet overview: is every model healthy, what runs in production, what is on fire. */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { builtInAnnotation, deploymentsAnnotation, incidentAnnotation } from './annotations';
+import { deploymentsAnnotation, incidentAnnotation } from './annotations';
 import { DASHBOARD_UIDS } from './datasource';
-import { driftloopLinks, finishDashboard } from './finish';
-import { columnLink, statPanel, stateTimelinePanel, tablePanel, thresholds, timeSeriesPanel } from './panels';
+import { driftloopDashboard, finishDashboard } from './finish';
+import {
+  colorTextOverride,
+  columnLink,
+  stateTimelinePanel,
+  statPanel,
+  tablePanel,
+  thresholds,
+  timeSeriesPanel,
+  valueColors,
+} from './panels';
 import { table, timeSeries } from './postgresQuery';
 import { statusCode, statusMappings, statusSeverity, statusTextMappings } from './runStatus';
 
@@ -61,10 +70,7 @@ const modelsTable = tablePanel(
   .span(24)
   .height(9)
   .overrideByName('model', columnLink('Drift page of ${__value.text}', MODEL_DRIFT_LINK))
-  .overrideByName('status', [
-    { id: 'mappings', value: statusTextMappings },
-    { id: 'custom.cellOptions', value: { type: 'color-text' } },
-  ])
+  .overrideByName('status', colorTextOverride(statusTextMappings))
   .overrideByName('last_run', [{ id: 'unit', value: 'dateTimeFromNow' }])
   .overrideByName('drift_score', [
     { id: 'decimals', value: 3 },
@@ -93,17 +99,13 @@ const modelsTable = tablePanel(
   ]);
 
 export function fleetDashboard(): dashboard.Dashboard {
-  const builder = new dashboard.DashboardBuilder('driftloop · Fleet overview')
-    .uid(DASHBOARD_UIDS.fleet)
-    .tags(['driftloop'])
-    .description('Every model driftloop watches: drift status, incidents, production versions and traffic.')
-    .editable()
-    .time({ from: 'now-24h', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .link(driftloopLinks())
-    .annotation(builtInAnnotation())
+  const builder = driftloopDashboard({
+    title: 'driftloop · Fleet overview',
+    uid: DASHBOARD_UIDS.fleet,
+    description: 'Every model driftloop watches: drift status, incidents, production versions and traffic.',
+    from: 'now-24h',
+    refresh: '1m',
+  })
     .annotation(deploymentsAnnotation("action IN ('promote', 'rollback')"))
     .annotation(incidentAnnotation('true'))
     .withPanel(statPanel('Models', table(`SELECT count(*) AS models FROM models`)).span(6))
@@ -201,22 +203,10 @@ export function fleetDashboard(): dashboard.Dashboard {
         .span(24)
         .height(7)
         .overrideByName('model', columnLink('Drift page of ${__value.text}', MODEL_DRIFT_LINK))
-        .overrideByName('severity', [
-          {
-            id: 'mappings',
-            value: [
-              {
-                type: 'value',
-                options: {
-                  critical: { color: 'red', index: 0 },
-                  warning: { color: 'orange', index: 1 },
-                  info: { color: 'blue', index: 2 },
-                },
-              },
-            ],
-          },
-          { id: 'custom.cellOptions', value: { type: 'color-text' } },
-        ]),
+        .overrideByName(
+          'severity',
+          colorTextOverride(valueColors({ critical: 'red', warning: 'orange', info: 'blue' })),
+        ),
     );
   return finishDashboard(builder.build());
 }

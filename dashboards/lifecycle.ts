@@ -1,10 +1,18 @@
 /** Lifecycle: retrains, validations, promotions and rollbacks, on the traffic they changed and in the Temporal UI. */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { builtInAnnotation, deploymentsAnnotation, incidentAnnotation, retrainAnnotation } from './annotations';
+import { deploymentsAnnotation, incidentAnnotation, retrainAnnotation } from './annotations';
 import { DASHBOARD_UIDS } from './datasource';
-import { driftloopLinks, finishDashboard } from './finish';
-import { columnLink, statPanel, tablePanel, thresholds, timeSeriesPanel } from './panels';
+import { driftloopDashboard, finishDashboard } from './finish';
+import {
+  colorTextOverride,
+  columnLink,
+  statPanel,
+  tablePanel,
+  thresholds,
+  timeSeriesPanel,
+  valueColors,
+} from './panels';
 import { table, timeSeries } from './postgresQuery';
 import { TEMPORAL_WORKFLOW_LINK, modelVariable, temporalUiVariable } from './variables';
 
@@ -30,19 +38,15 @@ function headlineMetricName(column: string): string {
 }
 
 export function lifecycleDashboard(): dashboard.Dashboard {
-  const builder = new dashboard.DashboardBuilder('driftloop · Lifecycle')
-    .uid(DASHBOARD_UIDS.lifecycle)
-    .tags(['driftloop'])
-    .description('Retrain runs, validations, promotions and rollbacks, with links to their Temporal workflows.')
-    .editable()
-    .time({ from: 'now-7d', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .link(driftloopLinks())
+  const builder = driftloopDashboard({
+    title: 'driftloop · Lifecycle',
+    uid: DASHBOARD_UIDS.lifecycle,
+    description: 'Retrain runs, validations, promotions and rollbacks, with links to their Temporal workflows.',
+    from: 'now-7d',
+    refresh: '1m',
+  })
     .withVariable(modelVariable({ multi: true }))
     .withVariable(temporalUiVariable())
-    .annotation(builtInAnnotation())
     .annotation(deploymentsAnnotation(MODELS))
     .annotation(retrainAnnotation(MODELS))
     .annotation(incidentAnnotation(MODELS))
@@ -139,25 +143,19 @@ export function lifecycleDashboard(): dashboard.Dashboard {
       )
         .span(24)
         .height(9)
-        .overrideByName('status', [
-          {
-            id: 'mappings',
-            value: [
-              {
-                type: 'value',
-                options: {
-                  deployed: { color: 'green', index: 0 },
-                  rejected: { color: 'orange', index: 1 },
-                  rolled_back: { color: 'red', index: 2 },
-                  failed: { color: 'purple', index: 3 },
-                  running: { color: 'blue', index: 4 },
-                  awaiting_approval: { color: 'yellow', index: 5 },
-                },
-              },
-            ],
-          },
-          { id: 'custom.cellOptions', value: { type: 'color-text' } },
-        ])
+        .overrideByName(
+          'status',
+          colorTextOverride(
+            valueColors({
+              deployed: 'green',
+              rejected: 'orange',
+              rolled_back: 'red',
+              failed: 'purple',
+              running: 'blue',
+              awaiting_approval: 'yellow',
+            }),
+          ),
+        )
         .overrideByName('duration', [{ id: 'unit', value: 's' }])
         .overrideByName('workflow_id', columnLink('Open in Temporal', TEMPORAL_WORKFLOW_LINK, true)),
     )
@@ -174,24 +172,12 @@ export function lifecycleDashboard(): dashboard.Dashboard {
       )
         .span(24)
         .height(9)
-        .overrideByName('action', [
-          {
-            id: 'mappings',
-            value: [
-              {
-                type: 'value',
-                options: {
-                  promote: { color: 'green', index: 0 },
-                  rollback: { color: 'red', index: 1 },
-                  reject: { color: 'orange', index: 2 },
-                  canary: { color: 'yellow', index: 3 },
-                  shadow: { color: 'blue', index: 4 },
-                },
-              },
-            ],
-          },
-          { id: 'custom.cellOptions', value: { type: 'color-text' } },
-        ])
+        .overrideByName(
+          'action',
+          colorTextOverride(
+            valueColors({ promote: 'green', rollback: 'red', reject: 'orange', canary: 'yellow', shadow: 'blue' }),
+          ),
+        )
         .overrideByName('workflow_id', columnLink('Open in Temporal', TEMPORAL_WORKFLOW_LINK, true)),
     )
     .withPanel(

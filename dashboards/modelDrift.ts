@@ -1,16 +1,17 @@
 /** One model's drift page: which features moved, how sure we are, what it predicts, and how it performs where labels arrived. */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { builtInAnnotation, deploymentsAnnotation, incidentAnnotation, retrainAnnotation } from './annotations';
+import { deploymentsAnnotation, incidentAnnotation, retrainAnnotation } from './annotations';
 import { DASHBOARD_UIDS } from './datasource';
 import { dataQualityFindingsCte } from './dataQuality';
-import { driftloopLinks, finishDashboard } from './finish';
+import { driftloopDashboard, finishDashboard } from './finish';
 import {
   codeMappings,
+  colorTextOverride,
   columnLink,
   rowsHeatmapPanel,
-  statPanel,
   stateTimelinePanel,
+  statPanel,
   tablePanel,
   thresholds,
   timeSeriesPanel,
@@ -47,19 +48,15 @@ const dashedRed = [
 
 export function modelDriftDashboard(): dashboard.Dashboard {
   const modelFilter = `model = ${MODEL}`;
-  const builder = new dashboard.DashboardBuilder('driftloop · Model drift')
-    .uid(DASHBOARD_UIDS.modelDrift)
-    .tags(['driftloop'])
-    .description('Drift, prediction distribution, data quality and realized performance of one model.')
-    .editable()
-    .time({ from: 'now-2d', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .link(driftloopLinks())
+  const builder = driftloopDashboard({
+    title: 'driftloop · Model drift',
+    uid: DASHBOARD_UIDS.modelDrift,
+    description: 'Drift, prediction distribution, data quality and realized performance of one model.',
+    from: 'now-2d',
+    refresh: '1m',
+  })
     .withVariable(modelVariable({ multi: false }))
     .withVariable(temporalUiVariable())
-    .annotation(builtInAnnotation())
     .annotation(deploymentsAnnotation(modelFilter))
     .annotation(retrainAnnotation(modelFilter))
     .annotation(incidentAnnotation(modelFilter))
@@ -322,10 +319,7 @@ export function modelDriftDashboard(): dashboard.Dashboard {
       )
         .span(24)
         .height(8)
-        .overrideByName('status', [
-          { id: 'mappings', value: statusTextMappings },
-          { id: 'custom.cellOptions', value: { type: 'color-text' } },
-        ])
+        .overrideByName('status', colorTextOverride(statusTextMappings))
         .overrideByName('duration_ms', [{ id: 'unit', value: 'ms' }])
         .overrideByName('workflow_id', columnLink('Open in Temporal', TEMPORAL_WORKFLOW_LINK, true)),
     );

@@ -95,3 +95,18 @@ export function dataLink(title: string, url: string, targetBlank = false): dashb
 export function columnLink(title: string, url: string, targetBlank = false) {
   return [{ id: 'links', value: [{ title, url, targetBlank }] }];
 }
+
+/** Field overrides that colour a text column's values (mappings shown as colored text). */
+export function colorTextOverride(mappings: dashboard.ValueMapping[]) {
+  return [
+    { id: 'mappings', value: mappings },
+    { id: 'custom.cellOptions', value: { type: 'color-text' } },
+  ];
+}
+
+/** One value mapping colouring each listed text value, in the order given. */
+export function valueColors(colors: Record<string, string>): dashboard.ValueMapping[] {
+  const options: Record<string, { color: string; index: number }> = {};
+  Object.entries(colors).forEach(([value, color], index) => (options[value] = { color, index }));
+  return [{ type: 'value', options } as dashboard.ValueMapping];
+}

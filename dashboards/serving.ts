@@ -1,9 +1,9 @@
 /** Serving: traffic, latency and errors per model version and stage (production, canary, shadow, batch). */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { builtInAnnotation, deploymentsAnnotation } from './annotations';
+import { deploymentsAnnotation } from './annotations';
 import { DASHBOARD_UIDS } from './datasource';
-import { driftloopLinks, finishDashboard } from './finish';
+import { driftloopDashboard, finishDashboard } from './finish';
 import { statPanel, tablePanel, thresholds, timeSeriesPanel } from './panels';
 import { table, timeSeries } from './postgresQuery';
 import { modelVariable } from './variables';
@@ -15,18 +15,14 @@ const RANGE_SECONDS = `greatest(extract(epoch FROM $__timeTo()::timestamptz - $_
 const INTERVAL_SECONDS = '($__interval_ms / 1000.0)';
 
 export function servingDashboard(): dashboard.Dashboard {
-  const builder = new dashboard.DashboardBuilder('driftloop · Serving')
-    .uid(DASHBOARD_UIDS.serving)
-    .tags(['driftloop'])
-    .description('Requests, latency percentiles and errors of the prediction servers, per model version and stage.')
-    .editable()
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('30s')
-    .timezone('browser')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .link(driftloopLinks())
+  const builder = driftloopDashboard({
+    title: 'driftloop · Serving',
+    uid: DASHBOARD_UIDS.serving,
+    description: 'Requests, latency percentiles and errors of the prediction servers, per model version and stage.',
+    from: 'now-6h',
+    refresh: '30s',
+  })
     .withVariable(modelVariable({ multi: true }))
-    .annotation(builtInAnnotation())
     .annotation(deploymentsAnnotation(MODELS))
     .withPanel(
       statPanel(
