@@ -169,7 +169,6 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         facts: {},
         openIncidents,
         retrainEnabled: policy.retrain.enabled,
-        retrainBackoff: await retrainBackoffOf(req.model, windowEnd, policy.retrain.backoffMinutes, false),
         approvalRequired: policy.retrain.approval.required,
         predictionDrift: false,
         driftStatus: null,
@@ -181,6 +180,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
       if (!production) {
         return {
           ...base,
+          retrainBackoff: await retrainBackoffOf(req.model, windowEnd, policy.retrain.backoffMinutes, false),
           version: null,
           driftRunId: null,
           status: 'insufficient_data',
@@ -299,10 +299,13 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         version: production.version,
         driftRunId,
         status,
-        retrainBackoff:
-          status === 'performance_decay'
-            ? await retrainBackoffOf(req.model, windowEnd, policy.retrain.backoffMinutes, true)
-            : base.retrainBackoff,
+        // One look-up, once the verdict is known: decay after a drift-triggered rejection lifts the backoff.
+        retrainBackoff: await retrainBackoffOf(
+          req.model,
+          windowEnd,
+          policy.retrain.backoffMinutes,
+          status === 'performance_decay',
+        ),
         driftStatus: report?.status ?? null,
         driftScore: report?.driftScore ?? null,
         driftedFeatures: report?.driftedFeatures.length ?? 0,
