@@ -58,16 +58,26 @@ function noRetrain(model: string, err: unknown): never {
   throw err;
 }
 
+/** Sends a decision update to the model's retrain; throws when the retrain is not waiting for one. */
+function decide(
+  ctx: ControlContext,
+  model: string,
+  update: typeof approveUpdate | typeof rejectUpdate,
+  decision: ApprovalDecision,
+): Promise<RetrainStatus> {
+  return ctx.client.workflow
+    .getHandle(retrainWorkflowIdFor(model))
+    .executeUpdate(update, { args: [decision] })
+    .catch((e) => noRetrain(model, e));
+}
+
 /** Approves the challenger waiting for approval; throws when the retrain is not waiting. */
 export async function approveRetrain(
   ctx: ControlContext,
   model: string,
   decision: ApprovalDecision = {},
 ): Promise<RetrainStatus> {
-  return ctx.client.workflow
-    .getHandle(retrainWorkflowIdFor(model))
-    .executeUpdate(approveUpdate, { args: [decision] })
-    .catch((e) => noRetrain(model, e));
+  return decide(ctx, model, approveUpdate, decision);
 }
 
 /** Rejects the challenger waiting for approval; throws when the retrain is not waiting. */
@@ -76,10 +86,7 @@ export async function rejectRetrain(
   model: string,
   decision: ApprovalDecision = {},
 ): Promise<RetrainStatus> {
-  return ctx.client.workflow
-    .getHandle(retrainWorkflowIdFor(model))
-    .executeUpdate(rejectUpdate, { args: [decision] })
-    .catch((e) => noRetrain(model, e));
+  return decide(ctx, model, rejectUpdate, decision);
 }
 
 /** The step of the model's running retrain (or the last one, while Temporal keeps it), or null. */
