@@ -51,7 +51,7 @@ export class OnnxModel {
     readonly inputMode: InputMode,
     private readonly inputTypes: Map<string, string>,
     private readonly outputName: string,
-    private readonly matrixInput?: string,
+    readonly matrixInput?: string,
   ) {}
 
   /** Loads ONNX bytes and checks the graph against the model's schema; throws OnnxContractError naming the mismatch. */

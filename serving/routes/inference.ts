@@ -5,43 +5,14 @@
  * score (FP64 [N]) for classifiers, value (FP64 [N]) for regression, and prediction_id (BYTES [N])
  * to attach labels later.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import { performance } from 'node:perf_hooks';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ServingContext } from '../context';
-import { InputError, rowsFromTensors, type InferInputTensor } from '../featureInput';
-import type { LiveModel, Route } from '../liveModels';
-import { jsonNumbers, scoreRequest } from '../scoring';
+import type { LiveModel } from '../liveModels';
+import { inferOip, type OipRequest } from '../oip/infer';
+import { OIP_DATATYPES as DATATYPES } from '../oip/tensorData';
 import { modelOr404 } from './lookup';
 
-interface InferBody {
-  id?: string;
-  parameters?: Record<string, unknown>;
-  inputs: InferInputTensor[];
-  outputs?: Array<{ name: string }>;
-}
-
-interface OutputTensor {
-  name: string;
-  datatype: string;
-  shape: number[];
-  data: unknown[];
-}
-
-const DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-];
+type InferBody = OipRequest;
 
 const inferSchema = {
   body: {
@@ -148,85 +119,20 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
     };
   });
 
-  /** The versioned route: that version answers (production or canary), the shadow still sees a copy. */
-  const pinned = (model: LiveModel, version: number): Route => {
-    const served = ctx.models.version(model, version);
-    if (!served) {
-      const live = [model.production, model.canary].filter((v) => v !== null).map((v) => v!.version);
-      throw new InputError(
-        `model ${model.name} version ${version} is not served; served versions: ${live.join(', ')}`,
-        404,
-      );
-    }
-    return { served, shadow: model.shadow };
+  const infer = async (request: FastifyRequest<{ Params: { name: string; version?: string }; Body: InferBody }>) => {
+    request.servedBy = {};
+    const { response } = await inferOip(ctx, {
+      model: request.params.name,
+      version: request.params.version,
+      request: request.body,
+      servedBy: request.servedBy,
+    });
+    return response;
   };
-
-  const infer = async (name: string, version: number | null, body: InferBody, request: { servedBy: unknown }) => {
-    const startedAt = performance.now();
-    request.servedBy = { model: name, route: 'v2_infer' };
-    const model = modelOr404(ctx, name);
-    const rows = rowsFromTensors(name, model.features, body.inputs);
-    if (rows.length === 0) throw new InputError(`model ${name}: the inputs hold no rows`);
-    if (rows.length > ctx.maxInstances) {
-      throw new InputError(`model ${name}: ${rows.length} rows in one request; at most ${ctx.maxInstances}`, 413);
-    }
-    const route = version === null ? ctx.models.route(model) : pinned(model, version);
-    if (!route) throw new InputError(`model ${name} has no production or canary version loaded`, 503);
-    const { served, shadow } = route;
-    request.servedBy = { model: name, route: 'v2_infer', version: served.version, stage: served.stage };
-    const scored = await scoreRequest(ctx, model, served, shadow, rows, startedAt);
-    const { batch, offset, n, ids } = scored;
-    let outputs: OutputTensor[];
-    const scores = jsonNumbers(batch.scores.subarray(offset, offset + n));
-    if (batch.classes && batch.labels && batch.probabilities) {
-      const c = batch.classes.length;
-      outputs = [
-        { name: 'label', datatype: 'BYTES', shape: [n], data: batch.labels.slice(offset, offset + n) },
-        {
-          name: 'probabilities',
-          datatype: 'FP32',
-          shape: [n, c],
-          data: jsonNumbers(batch.probabilities.subarray(offset * c, (offset + n) * c)),
-        },
-        { name: 'score', datatype: 'FP64', shape: [n], data: scores },
-      ];
-    } else {
-      outputs = [{ name: 'value', datatype: 'FP64', shape: [n], data: scores }];
-    }
-    outputs.push({ name: 'prediction_id', datatype: 'BYTES', shape: [n], data: ids });
-    if (body.outputs?.length) {
-      const wanted = new Set(body.outputs.map((o) => o.name));
-      const unknown = [...wanted].filter((w) => !outputs.some((o) => o.name === w));
-      if (unknown.length) {
-        throw new InputError(
-          `model ${name}: unknown output(s) ${unknown.join(', ')}; outputs are ${outputs.map((o) => o.name).join(', ')}`,
-        );
-      }
-      outputs = outputs.filter((o) => wanted.has(o.name));
-    }
-    return {
-      model_name: name,
-      model_version: String(served.version),
-      ...(body.id !== undefined ? { id: body.id } : {}),
-      parameters: { stage: served.stage },
-      outputs,
-    };
-  };
-
-  app.post<{ Params: { name: string }; Body: InferBody }>(
-    '/v2/models/:name/infer',
-    { schema: inferSchema },
-    async (request) => infer(request.params.name, null, request.body, request),
-  );
+  app.post<{ Params: { name: string }; Body: InferBody }>('/v2/models/:name/infer', { schema: inferSchema }, infer);
   app.post<{ Params: { name: string; version: string }; Body: InferBody }>(
     '/v2/models/:name/versions/:version/infer',
     { schema: inferSchema },
-    async (request) => {
-      const version = Number(request.params.version);
-      if (!Number.isInteger(version) || version < 1) {
-        throw new InputError(`version "${request.params.version}" must be a positive integer`, 400);
-      }
-      return infer(request.params.name, version, request.body, request);
-    },
+    infer,
   );
 };
