@@ -26,6 +26,7 @@ import { metricsRoutes } from './routes/metrics';
 import { predictRoutes } from './routes/predict';
 import { StageListener } from './stageListener';
 import { compressionPlugin } from './compression';
+import { openApiPlugin } from './openapi';
 
 export interface ServerOptions {
   config: DriftloopConfig;
@@ -225,6 +226,7 @@ function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
     errorReply(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json for the API`),
   );
   app.register(compressionPlugin);
+  app.register(openApiPlugin);
   app.register(inferenceRoutes, { ctx });
   app.register(predictRoutes, { ctx });
   app.register(labelRoutes, { ctx });

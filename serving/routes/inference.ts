@@ -132,12 +132,13 @@ const metadataSchema = (params: object) => ({
   },
 });
 
+const readiness = { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } } } as const;
+
 const readySchema = (params: object) => ({
   params,
   response: {
-    200: { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } } },
-    503: { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } } },
-    '4xx': errorBody,
+    200: readiness,
+    '4xx': { description: 'not ready (404: no such model or version served here)', ...readiness },
   },
 });
 
@@ -250,7 +251,8 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
     async (request, reply) => {
       const model = ctx.models.get(request.params.name);
       const ready = !!(model && (model.production || model.canary));
-      reply.code(ready ? 200 : 503);
+      // The protocol: 200 = ready, 4xx = not ready (404: no such model here; 400: known, nothing loaded to answer).
+      reply.code(ready ? 200 : model ? 400 : 404);
       return { name: request.params.name, ready };
     },
   );
@@ -261,7 +263,7 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
       const { name, version } = request.params;
       const model = ctx.models.get(name);
       const ready = !!model && servedVersions(model).some((v) => String(v.version) === version);
-      reply.code(ready ? 200 : 503);
+      reply.code(ready ? 200 : 404);
       return { name, ready };
     },
   );
