@@ -13,6 +13,23 @@ export default tseslint.config(
     },
   },
   {
+    // The gRPC transport decodes the wire form and calls serving/oip like the HTTP routes do; it never reaches into fastify.
+    files: ['serving/grpc/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fastify', '@fastify/*', '../routes/inference'],
+              message: 'serving/grpc shares the protocol-neutral serving/oip code with HTTP, not the HTTP routes',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflows must stay deterministic: no Node built-ins, no I/O; activities and stores only as types.
     files: ['workflows/**/*.ts'],
     rules: {

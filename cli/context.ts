@@ -51,8 +51,9 @@ export interface CommandContext {
   logger: Logger;
 }
 
-export function commandContext(): CommandContext {
-  const config = loadConfig();
+/** `overrides` are settings from command-line flags (named --kebab-case in errors). */
+export function commandContext(overrides: Partial<Record<keyof DriftloopConfig, unknown>> = {}): CommandContext {
+  const config = loadConfig(process.env, overrides);
   return { config, logger: createLogger(config.logLevel) };
 }
 

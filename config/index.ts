@@ -29,6 +29,8 @@ export const configSchema = z.object({
   dataDir: z.string().min(1).default('.driftloop'),
   servePort: port.default(8080),
   serveHost: z.string().min(1).default('127.0.0.1'),
+  /** Port of the Open Inference Protocol gRPC service beside the HTTP server; `off` serves no gRPC. */
+  grpcPort: z.union([z.literal('off'), port], { error: 'must be a port number (1-65535) or off' }).default(8081),
   /** Port of the worker's Prometheus metrics (Temporal SDK and driftloop activities). */
   workerMetricsPort: port.default(9464),
   /** Bearer token required on write endpoints (labels, admin) when set. */
@@ -58,6 +60,7 @@ export const envNames: Record<keyof DriftloopConfig, string> = {
   dataDir: 'DRIFTLOOP_DATA_DIR',
   servePort: 'DRIFTLOOP_SERVE_PORT',
   serveHost: 'DRIFTLOOP_SERVE_HOST',
+  grpcPort: 'DRIFTLOOP_GRPC_PORT',
   workerMetricsPort: 'DRIFTLOOP_WORKER_METRICS_PORT',
   apiToken: 'DRIFTLOOP_API_TOKEN',
   logLevel: 'LOG_LEVEL',

@@ -17,6 +17,7 @@ import {
 import type { ServingContext } from './context';
 import { CopyBuffer } from './copyBuffer';
 import { InputError } from './featureInput';
+import { startGrpcServer, type GrpcInferenceServer } from './grpc/server';
 import { LiveModels } from './liveModels';
 import { createServingMetrics, type ServingMetrics } from './metrics';
 import { adminRoutes } from './routes/admin';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Rows per request at most (default 10,000). */
   maxInstances?: number;
+  /** Port of the Open Inference Protocol gRPC service (0 = a free port); null or unset: no gRPC (`driftloop serve` passes config.grpcPort). */
+  grpcPort?: number | null;
   /** LISTEN for stage changes and hot-swap (default true). */
   listen?: boolean;
   /** Node's default process metrics on /metrics (default true). */
@@ -55,6 +58,8 @@ export interface ServerOptions {
 
 export interface PredictionServer {
   url: string;
+  /** host:port of the gRPC service, when one was started. */
+  grpcAddress: string | null;
   app: FastifyInstance;
   context: ServingContext;
   metrics: ServingMetrics;
@@ -135,13 +140,28 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
   await models.refreshAll();
   ready = true;
 
-  const app = buildApp(ctx, options.bodyLimitBytes ?? 4 * 1024 * 1024);
-  const address = await app.listen({ host: options.host ?? config.serveHost, port: options.port ?? config.servePort });
-  logger.info({ url: address, models: models.names() }, `serving ${models.names().length} model(s) at ${address}`);
+  const bodyLimit = options.bodyLimitBytes ?? 4 * 1024 * 1024;
+  const host = options.host ?? config.serveHost;
+  const app = buildApp(ctx, bodyLimit);
+  const address = await app.listen({ host, port: options.port ?? config.servePort });
+  let grpc: GrpcInferenceServer | null = null;
+  if (options.grpcPort !== undefined && options.grpcPort !== null) {
+    try {
+      grpc = await startGrpcServer(ctx, { host, port: options.grpcPort, maxReceiveBytes: bodyLimit });
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+  }
+  logger.info(
+    { url: address, grpc: grpc?.address ?? null, models: models.names() },
+    `serving ${models.names().length} model(s) at ${address}${grpc ? ` and gRPC ${grpc.address}` : ''}`,
+  );
 
   let closing: Promise<void> | null = null;
   return {
     url: address,
+    grpcAddress: grpc?.address ?? null,
     app,
     context: ctx,
     metrics,
@@ -150,7 +170,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
         clearInterval(partitionTimer);
         ready = false;
         await listener?.stop();
-        await app.close();
+        await Promise.all([app.close(), grpc?.close()]);
         await models.close();
         await Promise.all([predictionLog.close(), errorLog.close()]);
         logger.info(

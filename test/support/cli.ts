@@ -34,6 +34,8 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/root',
     LOG_LEVEL: 'warn',
+    // `driftloop serve` would otherwise claim the default gRPC port 8081, which parallel suites share.
+    DRIFTLOOP_GRPC_PORT: 'off',
   };
   if (process.env.TEMPORAL_CLI_PATH) base.TEMPORAL_CLI_PATH = process.env.TEMPORAL_CLI_PATH;
   return spawn(process.execPath, [driftloopBin, ...args], {
