@@ -7,22 +7,26 @@
  *             reads the prediction log, and retrain dataset assembly at 1M and 10M labeled rows;
  *  fleet:     one monitoring round for 200, 1,000 and 2,000 models on one worker;
  *  schedules: when 2,000 monitor schedules fire (the busiest second);
- *  cluster:   2 and 4 worker processes, 2 and 3 `driftloop serve` behind a local round-robin.
+ *  cluster:   1, 2 and 4 `driftloop worker` processes on one task queue (a round for 200 models); 1, 2
+ *             and 3 `driftloop serve` behind a client-side round-robin: requests/s and prediction rows/s
+ *             landed in PostgreSQL, each as a ratio to one process in the same run.
  * BENCH_SECTIONS picks sections (default all). The timed parts take /tmp/bench.lock themselves: run it as
  * `nice npm run bench:scale`, not under flock. A scratch database is created and dropped.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client, Connection } from '@temporalio/client';
+import autocannon from 'autocannon';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createMonitorActivities, type MonitorSummary } from '../activities/monitor';
 import { rowsToDataWindow } from '../activities/dataWindow';
-import { freeDevServerPort, startTemporalDevServer, type DevServer } from '../cli/dev/temporal';
+import { freeDevServerPort, freePort, startTemporalDevServer, type DevServer } from '../cli/dev/temporal';
 import { createDriftloopWorker, installRuntime } from '../cli/worker';
 import { loadConfig, type DriftloopConfig } from '../config/index';
 import { createLogger } from '../config/logger';
@@ -43,6 +47,11 @@ const TABLE_SIZES = list(process.env.BENCH_TABLE_SIZES ?? '1000000,10000000');
 const FLEETS = list(process.env.BENCH_FLEETS ?? '200,1000,2000');
 const ROWS_PER_MODEL = Number(process.env.BENCH_ROWS_PER_MODEL ?? 250);
 const WINDOW_ROWS = 100_000;
+const CLUSTER_WORKERS = list(process.env.BENCH_WORKERS ?? '1,2,4');
+const CLUSTER_SERVERS = list(process.env.BENCH_SERVERS ?? '1,2,3');
+const CLUSTER_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const CLUSTER_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROWS_PER_REQUEST = Number(process.env.BENCH_ROWS_PER_REQUEST ?? 20);
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'table,fleet,schedules,cluster').split(','));
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'bench-scale');
@@ -485,10 +494,175 @@ async function schedulesSection(
   );
 }
 
+const driftloopBin = new URL('../bin/driftloop.mjs', import.meta.url).pathname;
+
+/** Starts a `driftloop <command>` process and resolves once `marker` appears on its stdout or stderr. */
+async function driftloopProcess(args: string[], env: Record<string, string>, marker: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [driftloopBin, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const seen = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(marker)) resolve();
+    };
+    child.stdout!.on('data', seen);
+    child.stderr!.on('data', seen);
+    child.once('exit', (code) =>
+      reject(new Error(`driftloop ${args.join(' ')} exited with ${code}: ${out.slice(-2000)}`)),
+    );
+  });
+  child.removeAllListeners('exit');
+  child.stdout!.removeAllListeners('data').resume();
+  child.stderr!.removeAllListeners('data').resume();
+  return child;
+}
+
+async function stopProcesses(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(async (c) => {
+      if (c.exitCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+    }),
+  );
+}
+
+/** 4. Several `driftloop worker` processes on one task queue; several `driftloop serve` behind a client-side round-robin. */
+async function clusterSection(version: Awaited<ReturnType<typeof fittedVersion>>): Promise<void> {
+  const s = await scratchDatabase(`bench_scale_cluster_${process.pid}`);
+  const { db } = s;
+  const t = await temporal();
+  const taskQueue = `bench-cluster-${process.pid}`;
+  const connection = await Connection.connect({ address: t.address });
+  const ctx: ControlContext = { client: new Client({ connection }), db, taskQueue };
+  const env = { DATABASE_URL: s.url, TEMPORAL_ADDRESS: t.address, DRIFTLOOP_TASK_QUEUE: taskQueue };
+  const models = FLEETS[0];
+  const fleet = Array.from({ length: models }, (_v, i) => `fleet-${String(i).padStart(4, '0')}`);
+  try {
+    for (const name of fleet) {
+      await registerBenchModel(db, name, version, { drift: { persistence: 1 }, retrain: { enabled: false } });
+    }
+    console.log(`\n## Workers: one round for ${models} models, N \`driftloop worker\` processes on one task queue`);
+    let single: number | undefined;
+    let round = 0;
+    for (const n of CLUSTER_WORKERS) {
+      const workers: ChildProcess[] = [];
+      for (let i = 0; i < n; i++) {
+        const metricsPort = String(await freePort());
+        workers.push(
+          await driftloopProcess(['worker'], { ...env, DRIFTLOOP_WORKER_METRICS_PORT: metricsPort }, 'worker started'),
+        );
+      }
+      const walls: number[] = [];
+      try {
+        for (let r = 0; r < ROUNDS; r++) {
+          await sleep(1_000);
+          const from = Date.now() - 500;
+          for (const name of fleet)
+            await copyGeneratedPredictions(db, { model: name, n: ROWS_PER_MODEL, fromMs: from, toMs: from + 400 });
+          const id = round++;
+          await withBenchLock('bench:scale workers', async () => {
+            const [wall, results] = await timed(() =>
+              Promise.all(fleet.map((name) => runMonitorRound(ctx, name, `cluster-${name}-r${id}`))),
+            );
+            const judged = results.filter((x) => x.status !== 'insufficient_data' && x.status !== 'error').length;
+            if (judged !== models) throw new Error(`round with ${n} workers: ${judged} of ${models} judged`);
+            walls.push(wall);
+          });
+        }
+      } finally {
+        await stopProcesses(workers);
+      }
+      const { rows } = await db.query(
+        `SELECT count(*)::int AS runs, count(DISTINCT (model, workflow_id))::int AS distinct_runs FROM drift_runs`,
+      );
+      if (rows[0].runs !== rows[0].distinct_runs)
+        throw new Error(`${rows[0].runs - rows[0].distinct_runs} rounds were recorded twice`);
+      const wall = median(walls);
+      single ??= wall;
+      console.log(
+        `${n} worker${n > 1 ? 's' : ' '}: round wall ${ms(wall).padStart(8)}  vs 1 worker ×${(single / wall).toFixed(2)} throughput` +
+          `  (${rows[0].runs} drift runs so far, none twice)`,
+      );
+    }
+
+    console.log(
+      `\n## Servers: N \`driftloop serve\` processes, ${CLUSTER_CONNECTIONS} connections round-robin over them, ${ROWS_PER_REQUEST} rows a request, ${CLUSTER_SECONDS} s, logging on`,
+    );
+    const instances = Array.from({ length: ROWS_PER_REQUEST }, (_v, i) => ({
+      x1: i / 10,
+      x2: -0.2,
+      c: i % 2 ? 'a' : 'b',
+    }));
+    const body = JSON.stringify({ instances });
+    let baseline: { rps: number; rows: number } | undefined;
+    for (const n of CLUSTER_SERVERS) {
+      const servers: ChildProcess[] = [];
+      const urls: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const port = await freePort();
+        servers.push(await driftloopProcess(['serve', '--port', String(port)], { DATABASE_URL: s.url }, 'serving on'));
+        urls.push(`http://127.0.0.1:${port}/v1/models/fleet-0000/predict`);
+      }
+      try {
+        const before = (await db.query(`SELECT count(*)::int AS n FROM predictions WHERE model = 'fleet-0000'`)).rows[0]
+          .n as number;
+        const result = await withBenchLock('bench:scale servers', async () => {
+          const t0 = performance.now();
+          // One load generator per server, connections split evenly: a client-side round-robin.
+          const runs = await Promise.all(
+            urls.map((url, i) =>
+              autocannon({
+                url,
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body,
+                connections: Math.floor(CLUSTER_CONNECTIONS / n) + (i < CLUSTER_CONNECTIONS % n ? 1 : 0),
+                duration: CLUSTER_SECONDS,
+              }),
+            ),
+          );
+          const sent = runs.reduce((sum, r) => sum + r.requests.total, 0);
+          const failed = runs.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+          const answeredRows = runs.reduce((sum, r) => sum + r['2xx'], 0) * ROWS_PER_REQUEST;
+          // Rows landed: wait until the servers' logs have flushed everything they answered.
+          let landed = 0;
+          for (let waited = 0; waited < 120; waited++) {
+            landed =
+              ((await db.query(`SELECT count(*)::int AS n FROM predictions WHERE model = 'fleet-0000'`)).rows[0]
+                .n as number) - before;
+            if (landed >= answeredRows) break;
+            await sleep(500);
+          }
+          const seconds = (performance.now() - t0) / 1000;
+          return { rps: sent / CLUSTER_SECONDS, rows: landed / seconds, failed, landed, answeredRows };
+        });
+        baseline ??= result;
+        console.log(
+          `${n} server${n > 1 ? 's' : ' '}: ${fmt(Math.round(result.rps))} req/s (×${(result.rps / baseline.rps).toFixed(2)} vs 1 server), ` +
+            `${fmt(Math.round(result.rows))} prediction rows/s landed in PostgreSQL (×${(result.rows / baseline.rows).toFixed(2)}), ` +
+            `${fmt(result.landed)} rows landed for ${fmt(result.answeredRows)} answered, ${result.failed} failed`,
+        );
+      } finally {
+        await stopProcesses(servers);
+      }
+    }
+  } finally {
+    await connection.close();
+    await t.stop();
+    await s.drop();
+  }
+}
+
 async function main(): Promise<void> {
   const version = await fittedVersion();
   if (SECTIONS.has('table')) await tableSection(version);
   if (SECTIONS.has('fleet') || SECTIONS.has('schedules')) await fleetSection(version);
+  if (SECTIONS.has('cluster')) await clusterSection(version);
 }
 
 await main();
