@@ -208,7 +208,7 @@ interface PanelQuery {
   variables: Record<string, string | string[]>;
 }
 
-/** Every committed dashboard panel query that reads the prediction log. */
+/** Every committed dashboard panel query that reads the prediction log or its rollup. */
 function predictionPanels(): PanelQuery[] {
   const dir = new URL('../dashboards/generated/', import.meta.url);
   const out: PanelQuery[] = [];
@@ -222,13 +222,42 @@ function predictionPanels(): PanelQuery[] {
     }
     for (const p of d.panels ?? []) {
       for (const t of p.targets ?? []) {
-        if (typeof t.rawSql === 'string' && /\bpredictions\b/.test(t.rawSql)) {
+        if (typeof t.rawSql === 'string' && /\bprediction(s|_rollup)\b/.test(t.rawSql)) {
           out.push({ dashboard: d.title.replace('driftloop · ', ''), panel: p.title, sql: t.rawSql, variables });
         }
       }
     }
   }
   return out;
+}
+
+/** What the per-minute rollup trigger (migration 110) costs the COPY path: rows/s with and without it, same run. */
+async function rollupIngestCost(db: Db): Promise<void> {
+  const trigger = await db.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'predictions_rollup'`);
+  if (!trigger.rowCount) {
+    console.log('COPY ingestion: this schema has no rollup trigger (before migration 110)');
+    return;
+  }
+  const n = 200_000;
+  // Three days ahead: its own partition, emptied afterwards, so the table sizes below stay exact.
+  const day = Date.now() + 3 * 86_400_000;
+  const rate: Record<string, number> = {};
+  await withBenchLock('bench:scale ingest', async () => {
+    for (const mode of ['with', 'without']) {
+      if (mode === 'without') await db.query(`ALTER TABLE predictions DISABLE TRIGGER predictions_rollup`);
+      const cost = await medianOf(ROUNDS, () =>
+        copyGeneratedPredictions(db, { model: 'ingest', n, fromMs: day, toMs: day + 60_000 }),
+      );
+      rate[mode] = n / (cost / 1000);
+    }
+  });
+  await db.query(`ALTER TABLE predictions ENABLE TRIGGER predictions_rollup`);
+  await db.query(`DELETE FROM predictions WHERE model = 'ingest'`);
+  await db.query(`DELETE FROM prediction_rollup WHERE model = 'ingest'`);
+  console.log(
+    `COPY ingestion, one connection, ${fmt(n)} rows: with the rollup trigger ${fmt(Math.round(rate.with))} rows/s, ` +
+      `without ${fmt(Math.round(rate.without))} rows/s (ratio ${(rate.with / rate.without).toFixed(2)})`,
+  );
 }
 
 /** 1. The predictions table grows; the window stays 100,000 rows in the last hour. */
@@ -245,6 +274,7 @@ async function tableSection(version: Awaited<ReturnType<typeof fittedVersion>>):
     await copyGeneratedPredictions(db, { model: 'wide', n: WINDOW_ROWS, fromMs: now - 3_540_000, toMs: now - 60_000 });
     const windowEnd = new Date(now);
     const panels = predictionPanels();
+    await rollupIngestCost(db);
     const activities = createMonitorActivities({ db, config, logger: createLogger('error') });
     const env = new MockActivityEnvironment();
     const previous = new Map<string, number>();
