@@ -13,6 +13,7 @@ import { getModel } from '../store/models';
 import type { MonitorResult } from '../workflows/monitor';
 import { MODEL_NAME } from '../workflows/searchAttributes';
 import type { ControlContext } from './context';
+import { monitorInterval } from './scheduleSpread';
 
 export function monitorScheduleId(model: string): string {
   return `monitor-${model}`;
@@ -45,11 +46,11 @@ export async function enableMonitor(
   const record = await getModel(ctx.db, model);
   const intervalMinutes = options.intervalMinutes ?? record.policy.monitor.intervalMinutes;
   const scheduleId = monitorScheduleId(model);
-  const every = `${Math.round(intervalMinutes * 60)}s`;
+  const interval = monitorInterval(model, intervalMinutes * 60);
   try {
     await ctx.client.schedule.create({
       scheduleId,
-      spec: { intervals: [{ every }] },
+      spec: { intervals: [interval] },
       action: {
         type: 'startWorkflow',
         workflowType: 'monitorModel',
@@ -68,7 +69,7 @@ export async function enableMonitor(
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     await ctx.client.schedule.getHandle(scheduleId).update((s) => ({
       ...s,
-      spec: { intervals: [{ every }] },
+      spec: { intervals: [interval] },
       action: { ...s.action, taskQueue: ctx.taskQueue } as typeof s.action,
     }));
     return { scheduleId, created: false, intervalMinutes };

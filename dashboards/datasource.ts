@@ -6,6 +6,11 @@ export const DATASOURCE_UID = 'driftloop-postgres';
 
 export const driftloopPostgres: DataSourceRef = { type: DATASOURCE_TYPE, uid: DATASOURCE_UID };
 
+/** Serving RED metrics (rate, errors, duration) come from Prometheus scraping each server's /metrics, not from the prediction log. */
+export const PROMETHEUS_DATASOURCE_TYPE = 'prometheus';
+export const PROMETHEUS_DATASOURCE_UID = 'driftloop-prometheus';
+export const driftloopPrometheus: DataSourceRef = { type: PROMETHEUS_DATASOURCE_TYPE, uid: PROMETHEUS_DATASOURCE_UID };
+
 /** Grafana image pinned in docker-compose.yml; the dashboards are checked against what it supports. */
 export const GRAFANA_IMAGE = 'grafana/grafana-oss:12.2.0';
 

@@ -40,9 +40,9 @@ const modelsTable = tablePanel(
       FROM model_versions
       WHERE stage = 'production'
     ), traffic AS (
-      SELECT model, count(*) AS predictions
-      FROM predictions
-      WHERE $__timeFilter(ts)
+      SELECT model, sum(requests) AS predictions
+      FROM prediction_rollup
+      WHERE $__timeFilter(minute)
       GROUP BY model
     )
     SELECT m.name AS model,
@@ -138,7 +138,9 @@ export function fleetDashboard(): dashboard.Dashboard {
     .withPanel(
       statPanel(
         'Predictions / min',
-        table(`SELECT count(*) / ${RANGE_MINUTES} AS predictions_per_min FROM predictions WHERE $__timeFilter(ts)`),
+        table(
+          `SELECT COALESCE(sum(requests), 0) / ${RANGE_MINUTES} AS predictions_per_min FROM prediction_rollup WHERE $__timeFilter(minute)`,
+        ),
       )
         .span(6)
         .decimals(1)
@@ -179,9 +181,9 @@ export function fleetDashboard(): dashboard.Dashboard {
       timeSeriesPanel(
         'Predictions / min by model',
         timeSeries(`
-          SELECT $__timeGroupAlias(ts, $__interval), model AS metric, count(*) / ($__interval_ms / 60000.0) AS predictions_per_min
-          FROM predictions
-          WHERE $__timeFilter(ts)
+          SELECT $__timeGroupAlias(minute, $__interval), model AS metric, sum(requests) / ($__interval_ms / 60000.0) AS predictions_per_min
+          FROM prediction_rollup
+          WHERE $__timeFilter(minute)
           GROUP BY 1, 2
           ORDER BY 1, 2
         `),

@@ -72,10 +72,10 @@ export function lifecycleDashboard(): dashboard.Dashboard {
       timeSeriesPanel(
         'Traffic by version and stage',
         timeSeries(`
-          SELECT $__timeGroupAlias(ts, $__interval), model || ' v' || version || ' ' || stage AS metric,
-                 count(*) / ($__interval_ms / 60000.0) AS predictions_per_min
-          FROM predictions
-          WHERE ${MODELS} AND $__timeFilter(ts)
+          SELECT $__timeGroupAlias(minute, $__interval), model || ' v' || version || ' ' || stage AS metric,
+                 sum(requests) / ($__interval_ms / 60000.0) AS predictions_per_min
+          FROM prediction_rollup
+          WHERE ${MODELS} AND $__timeFilter(minute)
           GROUP BY 1, 2
           ORDER BY 1, 2
         `),

@@ -1,8 +1,8 @@
 /**
- * Grafana provisioning for docker-compose: the PostgreSQL data source under its fixed uid, and a
+ * Grafana provisioning for docker-compose: the PostgreSQL and Prometheus data sources under fixed uids, and a
  * file provider that loads dashboards/generated (mounted at /var/lib/grafana/dashboards).
  */
-import { DATASOURCE_TYPE, DATASOURCE_UID } from './datasource';
+import { DATASOURCE_TYPE, DATASOURCE_UID, PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from './datasource';
 
 /** Where docker-compose mounts dashboards/generated inside the Grafana container. */
 export const DASHBOARDS_MOUNT = '/var/lib/grafana/dashboards';
@@ -30,6 +30,18 @@ export const datasourceProvisioning = {
         connMaxLifetime: 14400,
       },
       secureJsonData: { password: 'driftloop' },
+    },
+    {
+      name: 'driftloop Prometheus',
+      type: PROMETHEUS_DATASOURCE_TYPE,
+      uid: PROMETHEUS_DATASOURCE_UID,
+      access: 'proxy',
+      // The compose service scraping every server and worker (deploy/prometheus.yml).
+      url: 'http://prometheus:9090',
+      isDefault: false,
+      editable: false,
+      // Matches deploy/prometheus.yml, so $__rate_interval spans at least four scrapes.
+      jsonData: { httpMethod: 'POST', timeInterval: '15s' },
     },
   ],
 };

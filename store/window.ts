@@ -83,8 +83,9 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
     sample = `AND hashtextextended(p.id::text, $${params.length - 2}) < $${params.length - 1}::bigint LIMIT $${params.length}`;
   }
   const { rows } = await db.query({
-    text: `SELECT p.score, p.label, l.label${columns.length ? ', ' + columns.join(', ') : ''}
-           FROM predictions p LEFT JOIN labels l ON l.prediction_id = p.id
+    // The label is looked up per sampled row (a primary-key probe): a join let the planner hash the whole labels table.
+    text: `SELECT p.score, p.label, (SELECT l.label FROM labels l WHERE l.prediction_id = p.id)${columns.length ? ', ' + columns.join(', ') : ''}
+           FROM predictions p
            -- features are stored as json (cheap to log); parse each sampled row once.
            CROSS JOIN LATERAL (SELECT p.features::jsonb AS f) pf
            WHERE p.model = $1 AND p.version = $2 AND p.ts >= $3 AND p.ts < $4 AND p.stage = ANY($5)

@@ -10,6 +10,7 @@ import {
   DATASOURCE_UID,
   GRAFANA_IMAGE,
   SUPPORTED_SCHEMA_VERSION,
+  PROMETHEUS_DATASOURCE_UID,
 } from '../../dashboards/datasource';
 import { allDashboards, renderGeneratedFiles } from '../../dashboards/render';
 import { projectRoot } from '../../cli/dev/temporal';
@@ -64,15 +65,25 @@ describe('generated dashboards', () => {
     expect(volumes).toContain('dashboards/generated:/var/lib/grafana/dashboards');
   });
 
-  it('query only the driftloop PostgreSQL data source, from every panel, target, annotation and variable', () => {
+  it('query only the driftloop PostgreSQL data source (Prometheus for serving RED panels), from every panel, target, annotation and variable', () => {
     for (const d of allDashboards()) {
       const panels = (d.panels ?? []).flatMap((p) => [p, ...((p as dashboard.RowPanel).panels ?? [])]);
       for (const panel of panels) {
         if (panel.type === 'row') continue;
         const p = panel as dashboard.Panel;
         const where = `${d.uid} panel "${p.title}"`;
-        expect(p.datasource, `${where}: datasource`).toEqual(fixed);
         expect(p.targets?.length, `${where}: no query`).toBeGreaterThan(0);
+        if (p.datasource?.uid === PROMETHEUS_DATASOURCE_UID) {
+          // Checked against a real Prometheus in test/scale/prometheus.test.ts.
+          expect(d.uid, `${where}: only serving RED panels read Prometheus`).toBe(DASHBOARD_UIDS.serving);
+          for (const t of p.targets ?? []) {
+            const q = t as unknown as { datasource: unknown; expr: string };
+            expect(q.datasource, `${where}: target datasource`).toEqual(p.datasource);
+            expect(q.expr.trim().length, `${where}: empty expr`).toBeGreaterThan(0);
+          }
+          continue;
+        }
+        expect(p.datasource, `${where}: datasource`).toEqual(fixed);
         for (const t of p.targets ?? []) {
           const q = t as unknown as { datasource: unknown; rawSql: string; format: string };
           expect(q.datasource, `${where}: target datasource`).toEqual(fixed);
@@ -115,6 +126,11 @@ describe('generated dashboards', () => {
     const ds = parse(files.get('dashboards/provisioning/datasources/driftloop.yaml')!);
     expect(ds.datasources[0]).toMatchObject({ type: DATASOURCE_TYPE, uid: DATASOURCE_UID, url: 'postgres:5432' });
     expect(ds.datasources[0].jsonData.database).toBe('driftloop');
+    expect(ds.datasources[1]).toMatchObject({
+      type: 'prometheus',
+      uid: PROMETHEUS_DATASOURCE_UID,
+      url: 'http://prometheus:9090',
+    });
     const provider = parse(files.get('dashboards/provisioning/dashboards/driftloop.yaml')!);
     expect(provider.providers[0].options.path).toBe('/var/lib/grafana/dashboards');
   });
