@@ -123,6 +123,7 @@ function findingsOf(report: DriftReport): AlertFinding[] {
   drifted.sort((a, b) => (b.effectSize ?? 0) - (a.effectSize ?? 0));
   return drifted.slice(0, 5).map((f) => ({
     feature: f.feature,
+    kind: f === report.prediction ? ('prediction' as const) : ('feature' as const),
     test: f.test,
     statistic: f.statistic,
     pvalue: f.adjustedPvalue ?? f.pvalue,

@@ -18,7 +18,7 @@ import {
 import type { Activities } from '../activities/index';
 import type { LiveComparison, RetrainPlan } from '../activities/retrain';
 import type { RetrainTrigger } from '../store/retrainRuns';
-import { notifyIncident } from './alerting';
+import { notifyIncident, notifyResolved, notifyRetrainEnded } from './alerting';
 import { MODEL_NAME, MODEL_VERSION, RETRAIN_STEP } from './searchAttributes';
 
 /** Database steps: short, retried often. */
@@ -99,6 +99,8 @@ export const retrainStatusQuery = defineQuery<RetrainStatus>('status');
 
 export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResult> {
   const { workflowId, runId } = workflowInfo();
+  // Workflow time is deterministic: the outcome notice finds the incident opened before this.
+  const startedAt = new Date().toISOString();
   const key = (step: string) => `${workflowId}/${runId}/${step}`;
   const status: RetrainStatus = {
     step: 'start',
@@ -132,6 +134,21 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
     status.step = outcome;
     upsertSearchAttributes([{ key: RETRAIN_STEP, value: outcome }]);
     const production = await db.finishRetrain({ workflowId, runId, model: input.model, outcome, reason });
+    if (outcome === 'deployed') {
+      // A good deploy ends the model's earlier failed-deploy and rollback incidents.
+      for (const kind of ['deploy_failed', 'rollback'] as const) {
+        await notifyResolved({ model: input.model, kind, reason: `version ${status.challengerVersion} deployed` });
+      }
+    }
+    await notifyRetrainEnded({
+      model: input.model,
+      trigger: input.trigger,
+      outcome,
+      reason,
+      challengerVersion: status.challengerVersion,
+      championVersion: status.championVersion,
+      startedAt,
+    });
     return {
       model: input.model,
       outcome,
@@ -326,6 +343,15 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
         facts: { step: status.step },
         next: 'investigate',
         retrainWorkflowId: workflowId,
+      });
+      await notifyRetrainEnded({
+        model: input.model,
+        trigger: input.trigger,
+        outcome: 'failed',
+        reason: `failed at step ${status.step}: ${reason}`,
+        challengerVersion: status.challengerVersion,
+        championVersion: status.championVersion,
+        startedAt,
       });
     });
     throw err;
