@@ -24,10 +24,11 @@ const { monitorWindow } = proxyActivities<Activities>({
   // A 100,000-row window takes seconds; minutes leave room for a slow database.
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
+  // 2+4+8+16+30×5 ≈ 180 s of waits: a round survives a database failover.
   retry: {
     initialInterval: '2 seconds',
     maximumInterval: '30 seconds',
-    maximumAttempts: 5,
+    maximumAttempts: 10,
     nonRetryableErrorTypes: ['NotFoundError'],
   },
 });

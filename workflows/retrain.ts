@@ -21,7 +21,12 @@ import type { RetrainTrigger } from '../store/retrainRuns';
 import { notifyIncident, notifyResolved, notifyRetrainEnded } from './alerting';
 import { MODEL_NAME, MODEL_VERSION, RETRAIN_STEP } from './searchAttributes';
 
-/** Database steps: short, retried often. */
+/**
+ * Retry budgets outlast a database failover: every step keeps retrying for at least two minutes
+ * of PostgreSQL being unreachable (a typical managed failover takes 30–60 s); the sums are in the
+ * comments. A failing step is cheap to retry (each is idempotent); a failed retrain is not.
+ */
+/** Database steps: short, retried often (1+2+4+8+16+30×4 ≈ 150 s of waits). */
 const db = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: {
@@ -32,26 +37,30 @@ const db = proxyActivities<Activities>({
   },
 });
 
-/** Data assembly and validation: minutes of work, heartbeating so a dead worker is noticed in seconds. */
+/** Data assembly and validation: minutes of work, heartbeating so a dead worker is noticed in seconds (2+4+8+16+30×5 ≈ 180 s). */
 const heavy = proxyActivities<Activities>({
   startToCloseTimeout: '20 minutes',
   heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '2 seconds',
-    maximumInterval: '1 minute',
-    maximumAttempts: 5,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
     nonRetryableErrorTypes: ['NotFoundError', 'InsufficientDataError', 'OnnxContractError'],
   },
 });
 
-/** Training: as long as the trainer may take (external trainers declare their own timeout below that). */
+/**
+ * Training: as long as the trainer may take (external trainers declare their own timeout below
+ * that). Was 3 attempts 5 s apart, doubling: PostgreSQL down ≳21 s failed the retrain. Now
+ * 5+10+20+30×6 = 215 s of waits (a trainer's own error, TrainerError, is still not retried).
+ */
 const training = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '5 seconds',
-    maximumInterval: '2 minutes',
-    maximumAttempts: 3,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
     nonRetryableErrorTypes: ['NotFoundError', 'InsufficientDataError', 'OnnxContractError', 'TrainerError'],
   },
 });
