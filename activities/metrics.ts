@@ -2,8 +2,8 @@
  * driftloop's own series on the worker's Prometheus endpoint (the Temporal runtime's exporter,
  * `DRIFTLOOP_WORKER_METRICS_PORT`): counters emitted through the activity's metric meter, so they
  * sit next to Temporal's own worker metrics with no second HTTP server. Counted where the fact is
- * recorded, once per activity that records it (a retried activity that re-reads its own event
- * does not count again).
+ * recorded, per worker process (sum over workers); an activity attempt retried after it recorded
+ * its fact counts it again.
  */
 import { Context } from '@temporalio/activity';
 

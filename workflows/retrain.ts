@@ -12,6 +12,7 @@ import {
   proxyActivities,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,7 +20,7 @@ import type { Activities } from '../activities/index';
 import type { LiveComparison, RetrainPlan } from '../activities/retrain';
 import type { RetrainTrigger } from '../store/retrainRuns';
 import { notifyIncident, notifyResolved, notifyRetrainEnded } from './alerting';
-import { MODEL_NAME, MODEL_VERSION, RETRAIN_STEP } from './searchAttributes';
+import { MODEL_NAME, MODEL_VERSION, RETRAIN_STEP, RETRAIN_TRIGGER } from './searchAttributes';
 
 /**
  * Retry budgets outlast a database failover: every step keeps retrying for at least two minutes
@@ -133,7 +134,11 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
   setHandler(approveUpdate, decide('approved'), { validator: onlyWhileWaiting });
   setHandler(rejectUpdate, decide('rejected'), { validator: onlyWhileWaiting });
 
-  upsertSearchAttributes([{ key: MODEL_NAME, value: input.model }]);
+  upsertSearchAttributes([
+    { key: MODEL_NAME, value: input.model },
+    { key: RETRAIN_TRIGGER, value: input.trigger },
+  ]);
+  upsertMemo({ trigger: input.trigger, ...(input.driftRunId !== undefined ? { driftRunId: input.driftRunId } : {}) });
   const step = async (name: string) => {
     status.step = name;
     upsertSearchAttributes([{ key: RETRAIN_STEP, value: name }]);
@@ -344,7 +349,7 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
     // Whatever failed, the audit row must not stay 'running': alerts hold pages while it does.
     const reason = err instanceof Error ? err.message : String(err);
     await CancellationScope.nonCancellable(async () => {
-      await db.failRetrain({ workflowId, runId, step: status.step, reason });
+      await db.failRetrain({ workflowId, runId, model: input.model, step: status.step, reason });
       await notifyIncident({
         model: input.model,
         kind: 'deploy_failed',
