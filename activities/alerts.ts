@@ -5,6 +5,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { temporalUiUrlFor } from '../config/index';
 import { modelPolicySchema, type ModelPolicy } from '../config/model';
+import {
+  decideDelivery,
+  mustResendResolve,
+  noticeSinks,
+  outcomeNextText,
+  outcomeSummary,
+  pagesToRelease,
+  resolvedNextText,
+  type RetrainOutcomeKind,
+} from '../alerts/incident';
 import { planRaise } from '../alerts/lifecycle';
 import { grafanaDashboardUrl, temporalRunUrl } from '../alerts/links';
 import { defaultSummary, nextStepText } from '../alerts/message';
@@ -22,21 +32,26 @@ import type {
 } from '../alerts/types';
 import {
   abandonDelivery,
+  claimDelivery,
   getDriftRunFindings,
   getEventByKey,
   getOpenIncident,
+  heldSinks,
   insertAlertEvent,
   insertIncident,
+  latestIncident,
   listFiringInAlertmanager,
-  lockDelivery,
+  listOpenIncidents,
   lockIncidentKey,
   notifiedSinks,
   pagedSinks,
   pagesInLastHour,
+  readDelivery,
   recordDeliveryAttempt,
-  resolvedAfter,
   resolveIncidentRow,
+  resolveMessageOf,
   retrainInFlight,
+  supersedeDelivery,
   updateIncident,
   type DeliveryStatus,
   type IncidentRecord,
@@ -44,6 +59,7 @@ import {
 import { withTransaction, type Queryable } from '../store/db';
 import { getModel, NotFoundError } from '../store/models';
 import type { ActivityDeps } from './deps';
+import { countActivityMetric } from './metrics';
 
 /** What a workflow reports about a problem; everything but model and kind has a default. */
 export interface IncidentReport {
@@ -91,6 +107,8 @@ export interface IncidentNotice {
   /** Pages held because a retrain for the model is in flight (recorded, not sent). */
   held: SinkName[];
   rateLimited: SinkName[];
+  /** The incident's summary as recorded (shown in the delivery run's memo). */
+  summary?: string;
 }
 
 export interface DeliveryResult {
@@ -108,6 +126,8 @@ export interface AlertActivityOptions {
 }
 
 const FRESH_STATUSES: DeliveryStatus[] = ['pending', 'delivered', 'failed'];
+/** A delivery's send lease: longer than one HTTP attempt (alerts/http.ts SINK_TIMEOUT_MS). */
+const DELIVERY_LEASE_SECONDS = 40;
 
 async function policyOf(db: Queryable, model: string): Promise<ModelPolicy> {
   try {
@@ -141,7 +161,6 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
       facts?: Record<string, number | string>;
       next?: NextStep;
       nextText?: string;
-      refreshTtlSeconds?: number;
       resolution?: string;
     };
     const message: AlertMessage = {
@@ -159,7 +178,6 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
       links: incident.links,
       openedAt: incident.openedAt.toISOString(),
       eventAt: eventAt.toISOString(),
-      refreshTtlSeconds: d.refreshTtlSeconds ?? 1800,
     };
     if (incident.resolvedAt) message.resolvedAt = incident.resolvedAt.toISOString();
     if (d.resolution) message.resolution = d.resolution;
@@ -176,6 +194,7 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
       deliver: with_(FRESH_STATUSES),
       held: with_(['held']),
       rateLimited: with_(['rate_limited']),
+      summary: event.summary,
     };
   }
 
@@ -219,8 +238,6 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
         next,
         nextText: nextStepText(next, request.retrainWorkflowId),
         retrainWorkflowId: request.retrainWorkflowId ?? null,
-        // Alertmanager forgets an alert not re-sent before endsAt: three monitor intervals survive two missed runs.
-        refreshTtlSeconds: Math.round(policy.monitor.intervalMinutes * 60 * 3),
       };
       const summary = request.summary ?? defaultSummary(request.model, request.kind, findings, counts);
       const links = linksFor(request.model, window, request);
@@ -282,6 +299,7 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
           deliver: plan.deliver,
           held: plan.held,
           rateLimited: plan.rateLimited,
+          summary,
         } satisfies IncidentNotice;
       });
       logger.info({ model: request.model, kind: request.kind, ...notice }, `incident ${notice.action}`);
@@ -298,16 +316,29 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
         if (!open) return { incidentId: null, eventId: null, action: 'none', deliver: [], held: [], rateLimited: [] };
         const sinks = await notifiedSinks(c, open.id);
         const resolved = await resolveIncidentRow(c, open.id, request.reason);
+        // The resolved message's "Next:" says what is still going on, not what was promised at opening.
+        const retrain = await retrainInFlight(c, request.model);
+        const message = messageOf(resolved, 'resolve', resolved.resolvedAt ?? new Date());
+        message.next = retrain ? 'retrain_started' : 'none';
+        message.nextText = resolvedNextText(retrain?.workflowId ?? null);
         const eventId = await insertAlertEvent(c, {
           alertId: resolved.id,
           eventKey: request.eventKey,
           action: 'resolve',
-          message: messageOf(resolved, 'resolve', resolved.resolvedAt ?? new Date()),
+          message,
           workflowId: request.workflowId,
           runId: request.runId,
           deliveries: sinks.map((sink) => ({ sink, status: 'pending' as const })),
         });
-        return { incidentId: resolved.id, eventId, action: 'resolved', deliver: sinks, held: [], rateLimited: [] };
+        return {
+          incidentId: resolved.id,
+          eventId,
+          action: 'resolved',
+          deliver: sinks,
+          held: [],
+          rateLimited: [],
+          summary: resolved.summary,
+        };
       });
       if (notice.action === 'resolved')
         logger.info({ model: request.model, kind: request.kind, ...notice }, 'incident resolved');
@@ -343,6 +374,108 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
       });
     },
 
+    /**
+     * Ends a hold: the model's retrain finished, so every open incident of the model whose page
+     * was held (and never sent since) gets a trigger event for those sinks now. Idempotent per
+     * eventKey; serialized with openIncident per (model, kind), so a page is never sent twice.
+     */
+    async releaseHeldPages(
+      request: { model: string } & EventOrigin,
+    ): Promise<Array<{ eventId: number; sinks: SinkName[] }>> {
+      const policy = await policyOf(db, request.model);
+      const released: Array<{ eventId: number; sinks: SinkName[] }> = [];
+      for (const incident of await listOpenIncidents(db, request.model)) {
+        const eventKey = `${request.eventKey}/${incident.id}`;
+        const event = await withTransaction(db, async (c) => {
+          const seen = await getEventByKey(c, eventKey);
+          if (seen) return { eventId: seen.eventId, sinks: seen.deliveries.map((d) => d.sink) };
+          await lockIncidentKey(c, incident.model, incident.kind);
+          const current = await getOpenIncident(c, incident.model, incident.kind);
+          if (!current || current.id !== incident.id) return null;
+          if ((await retrainInFlight(c, request.model)) !== null) return null;
+          const routed = routeIncident(current.severity, policy.alerts.sinks, config).sinks;
+          const sinks = pagesToRelease(await heldSinks(c, current.id), await pagedSinks(c, current.id), routed);
+          if (sinks.length === 0) return null;
+          const eventId = await insertAlertEvent(c, {
+            alertId: current.id,
+            eventKey,
+            action: 'trigger',
+            message: messageOf(current, 'trigger', new Date()),
+            workflowId: request.workflowId,
+            runId: request.runId,
+            deliveries: sinks.map((sink) => ({ sink, status: 'pending' as const })),
+          });
+          return { eventId, sinks };
+        });
+        if (event && event.sinks.length > 0) {
+          logger.info({ model: request.model, kind: incident.kind, ...event }, 'held page released: the retrain ended');
+          released.push(event);
+        }
+      }
+      return released;
+    },
+
+    /**
+     * Records the outcome notice of a retrain (deployed, rejected with its reason, rolled back,
+     * failed) on the incident that started it, for the chat and webhook sinks: once per eventKey.
+     * A retrain no incident started (by hand) has no one waiting for it: nothing is recorded.
+     */
+    async recordRetrainOutcome(
+      request: {
+        model: string;
+        trigger: string;
+        outcome: RetrainOutcomeKind | 'disabled';
+        reason: string;
+        challengerVersion: number | null;
+        championVersion: number | null;
+        /** ISO start of the retrain: the incident must be older. */
+        startedAt: string;
+      } & EventOrigin,
+    ): Promise<{ eventId: number; sinks: SinkName[] } | null> {
+      if (request.trigger !== 'drift' && request.trigger !== 'performance') return null;
+      if (request.outcome === 'disabled') return null;
+      const outcome = request.outcome;
+      const kind: AlertKind = request.trigger;
+      const policy = await policyOf(db, request.model);
+      const event = await withTransaction(db, async (c) => {
+        const seen = await getEventByKey(c, request.eventKey);
+        if (seen) return { eventId: seen.eventId, sinks: seen.deliveries.map((d) => d.sink) };
+        const incident = await latestIncident(c, request.model, kind, new Date(request.startedAt));
+        if (!incident) return null;
+        const sinks = noticeSinks(routeIncident(incident.severity, policy.alerts.sinks, config).sinks);
+        if (sinks.length === 0) return null;
+        const message: AlertMessage = {
+          ...messageOf(incident, 'notice', new Date()),
+          summary: outcomeSummary(
+            request.model,
+            outcome,
+            { challenger: request.challengerVersion, champion: request.championVersion },
+            request.reason,
+          ),
+          findings: [],
+          facts: {
+            outcome: request.outcome,
+            ...(request.challengerVersion !== null ? { challenger: request.challengerVersion } : {}),
+            ...(request.championVersion !== null ? { champion: request.championVersion } : {}),
+          },
+          next: 'none',
+          nextText: outcomeNextText(outcome, incident.status === 'firing'),
+        };
+        const eventId = await insertAlertEvent(c, {
+          alertId: incident.id,
+          eventKey: request.eventKey,
+          action: 'notice',
+          message,
+          workflowId: request.workflowId,
+          runId: request.runId,
+          deliveries: sinks.map((sink) => ({ sink, status: 'pending' as const })),
+        });
+        return { eventId, sinks };
+      });
+      if (event) logger.info({ model: request.model, outcome: request.outcome, ...event }, 'retrain outcome notice');
+      return event;
+    },
+
     /** Marks a delivery failed when its retries ran out (a sink down for longer than a day), so the ledger shows it lost. */
     async abandonAlertDelivery(eventId: number, sink: SinkName, reason: string): Promise<boolean> {
       const abandoned = await abandonDelivery(db, eventId, sink, reason);
@@ -351,30 +484,57 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
     },
 
     /**
-     * Sends one recorded event to one sink, at most once: the delivery row is locked while sending
-     * and a delivered row is never sent again. 429/5xx/timeouts throw a retryable SinkUnavailable;
-     * other 4xx throw a non-retryable SinkRejected after recording the sink's answer.
+     * Sends one recorded event to one sink, at most once: decide from a lock-free read
+     * (alerts/incident.ts), claim the row with a lease in one statement, send with no transaction
+     * or lock held (the pool is shared with monitoring), then record the answer. A delivered row
+     * is never sent again. 429/5xx/timeouts throw a retryable SinkUnavailable; other 4xx throw a
+     * non-retryable SinkRejected after recording the sink's answer.
      */
     async deliverAlertEvent(eventId: number, sink: SinkName): Promise<DeliveryResult> {
-      const attempt = await withTransaction(db, async (c) => {
-        const delivery = await lockDelivery(c, eventId, sink);
+      const attempt = await (async () => {
+        const delivery = await readDelivery(db, eventId, sink);
         if (!delivery) return { missing: true as const };
-        if (delivery.status !== 'pending') {
-          return { missing: false as const, status: delivery.status, sent: false, attempts: delivery.attempts };
+        const decision = decideDelivery({ sink, ...delivery });
+        const settled = (status: DeliveryStatus) => ({
+          missing: false as const,
+          status,
+          sent: false,
+          attempts: delivery.attempts,
+        });
+        if (decision.kind === 'settled') return settled(delivery.status);
+        if (decision.kind === 'supersede') {
+          await supersedeDelivery(db, delivery.deliveryId);
+          return settled('superseded');
         }
-        if (delivery.action !== 'resolve' && (await resolvedAfter(c, delivery.alertId, eventId))) {
-          await recordDeliveryAttempt(c, delivery.deliveryId, { status: 'superseded', countAttempt: false });
-          return { missing: false as const, status: 'superseded' as const, sent: false, attempts: delivery.attempts };
+        if (
+          decision.kind === 'in_progress' ||
+          !(await claimDelivery(db, delivery.deliveryId, DELIVERY_LEASE_SECONDS))
+        ) {
+          throw ApplicationFailure.create({
+            message: `delivery of alert event ${eventId} to ${sink} is being sent by another attempt`,
+            type: 'DeliveryInProgress',
+          });
         }
         const outcome = await sendAlert(sink, config, eventId, delivery.message);
         const status: DeliveryStatus =
           outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'rejected' ? 'failed' : 'pending';
-        await recordDeliveryAttempt(c, delivery.deliveryId, {
+        await recordDeliveryAttempt(db, delivery.deliveryId, {
           status,
           httpStatus: outcome.status,
           error: outcome.kind === 'delivered' ? null : outcome.message,
           countAttempt: true,
         });
+        if (outcome.kind === 'delivered') {
+          const resolve = await resolveMessageOf(db, delivery.alertId);
+          if (mustResendResolve(sink, delivery.action, resolve !== null)) {
+            // The incident resolved while this firing state was on its way: Alertmanager ends resolved.
+            const again = await sendAlert(sink, config, eventId, resolve!);
+            logger.info(
+              { eventId, sink, outcome: again.kind },
+              'incident resolved during a firing send: resolve re-sent',
+            );
+          }
+        }
         return {
           missing: false as const,
           status,
@@ -382,7 +542,8 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
           attempts: delivery.attempts + 1,
           outcome,
         };
-      });
+      })();
+      if (!attempt.missing) countActivityMetric('alertDeliveries', { sink, status: attempt.status });
       if (attempt.missing) {
         throw ApplicationFailure.create({
           message: `alert event ${eventId} has no delivery to ${sink}: deliver only the sinks openIncident/resolveIncident returned`,

@@ -21,6 +21,7 @@ import { listRetrainRuns } from '../store/retrainRuns';
 import { readPredictionWindow } from '../store/window';
 import type { ActivityDeps } from './deps';
 import { judgePerformance, type PerformanceVerdict } from './performance';
+import { countActivityMetric } from './metrics';
 
 export interface MonitorRequest {
   model: string;
@@ -123,6 +124,7 @@ function findingsOf(report: DriftReport): AlertFinding[] {
   drifted.sort((a, b) => (b.effectSize ?? 0) - (a.effectSize ?? 0));
   return drifted.slice(0, 5).map((f) => ({
     feature: f.feature,
+    kind: f === report.prediction ? ('prediction' as const) : ('feature' as const),
     test: f.test,
     statistic: f.statistic,
     pvalue: f.adjustedPvalue ?? f.pvalue,
@@ -178,6 +180,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         performance: null,
       };
       if (!production) {
+        countActivityMetric('driftRounds', { model: req.model, status: 'insufficient_data' });
         return {
           ...base,
           retrainBackoff: await retrainBackoffOf(req.model, windowEnd, policy.retrain.backoffMinutes, false),
@@ -294,6 +297,16 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         { model: req.model, version: production.version, status, driftRunId, rows: window.rows, durationMs },
         'monitor window',
       );
+      countActivityMetric('driftRounds', { model: req.model, status });
+      if (report) {
+        const drifted = report.features.filter((f) => f.drifted).length;
+        countActivityMetric('driftVerdicts', { model: req.model, verdict: 'drifted' }, drifted);
+        countActivityMetric(
+          'driftVerdicts',
+          { model: req.model, verdict: 'not_drifted' },
+          report.features.length - drifted,
+        );
+      }
       return {
         ...base,
         version: production.version,

@@ -41,6 +41,7 @@ import { metricValue } from './liveMetrics';
 import { defaultMetric, higherIsBetter } from './performance';
 import { runPolicyTrainer } from './trainer';
 import { registerCandidate } from '../training/index';
+import { countActivityMetric } from './metrics';
 
 export class InsufficientDataError extends Error {
   override name = 'InsufficientDataError';
@@ -189,11 +190,19 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
       const status: RetrainStatus = req.outcome === 'disabled' ? 'rejected' : req.outcome;
       await updateRetrainRun(db, req.workflowId, req.runId, { step: req.outcome, status, reason: req.reason });
       logger.info({ ...req }, 'retrain finished');
+      countActivityMetric('retrains', { model: req.model, outcome: req.outcome });
       return (await getVersionInStage(db, req.model, 'production'))?.version ?? null;
     },
 
-    async failRetrain(req: { workflowId: string; runId: string; step: string; reason: string }): Promise<void> {
+    async failRetrain(req: {
+      workflowId: string;
+      runId: string;
+      model?: string;
+      step: string;
+      reason: string;
+    }): Promise<void> {
       await updateRetrainRun(db, req.workflowId, req.runId, { status: 'failed', reason: `${req.step}: ${req.reason}` });
+      countActivityMetric('retrains', { model: req.model ?? 'unknown', outcome: 'failed' });
     },
 
     /** Step 1: the champion's training data plus the recent labeled window, split by time. */

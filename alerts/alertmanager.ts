@@ -1,8 +1,12 @@
 /**
  * Prometheus Alertmanager, API v2 (`POST /api/v2/alerts`). Alertmanager identifies an alert by its
- * labels and treats it as firing until `endsAt`: like Prometheus, we send an `endsAt` a few
- * monitor intervals ahead and re-send while the incident lasts, and resolve by re-sending with
- * `endsAt` set to the moment it was resolved.
+ * labels and treats it as firing until `endsAt`; an alert sent without `endsAt` gets now +
+ * `resolve_timeout` (5 m by default). Prometheus re-sends every evaluation with a short `endsAt`,
+ * so its alerts resolve when it dies; driftloop's incidents live in PostgreSQL and must not
+ * resolve because a worker was down or traffic stopped. So a firing incident is sent with an
+ * `endsAt` far ahead (OPEN_INCIDENT_HORIZON_DAYS) and resolves only when driftloop sends the same
+ * labels with `endsAt` = the moment it resolved, once. The refresh schedule re-sends open
+ * incidents only to restore them after an Alertmanager restart (it keeps alerts in memory).
  */
 import { postJson } from './http';
 import { describeFinding } from './message';
@@ -25,11 +29,14 @@ export interface PostableAlert {
   generatorURL?: string;
 }
 
+/** An open incident's endsAt: far enough that no outage of driftloop ends it by timeout. */
+export const OPEN_INCIDENT_HORIZON_DAYS = 365;
+
 export function alertmanagerAlerts(message: AlertMessage, now: Date = new Date()): PostableAlert[] {
   const endsAt =
     message.action === 'resolve'
       ? (message.resolvedAt ?? now.toISOString())
-      : new Date(now.getTime() + message.refreshTtlSeconds * 1000).toISOString();
+      : new Date(now.getTime() + OPEN_INCIDENT_HORIZON_DAYS * 86_400_000).toISOString();
   const annotations: Record<string, string> = {
     summary: message.summary,
     description: [

@@ -13,7 +13,11 @@ export function kindTitle(kind: AlertKind): string {
   return KIND_TITLE[kind];
 }
 
-/** "churn: input drift in 3 of 12 features (tenure, plan, region)" when findings are known. */
+/**
+ * "churn: input drift in 3 of 12 features (tenure, plan, region); prediction drifted" when findings
+ * are known. The count and the names are both about input features; the prediction (and the
+ * multivariate check) are said apart, so the numbers agree with the names.
+ */
 export function defaultSummary(
   model: string,
   kind: AlertKind,
@@ -22,10 +26,24 @@ export function defaultSummary(
 ): string {
   const title = KIND_TITLE[kind];
   if (findings.length === 0) return `${model}: ${title}`;
-  const names = [...new Set(findings.map((f) => f.feature))];
-  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ', …' : '');
-  const count = counts && counts.total > 0 ? ` in ${counts.drifted} of ${counts.total} features` : '';
-  return `${model}: ${title}${count} (${shown})`;
+  const names = [...new Set(findings.filter((f) => (f.kind ?? 'feature') === 'feature').map((f) => f.feature))];
+  const others: string[] = [];
+  if (findings.some((f) => f.kind === 'prediction')) others.push('prediction drifted');
+  if (findings.some((f) => f.kind === 'multivariate')) others.push('joint input distribution drifted');
+  const drifted = counts ? Math.max(counts.drifted, names.length) : names.length;
+  const shown = names.slice(0, 3).join(', ') + (drifted > 3 ? ', …' : '');
+  const count =
+    names.length === 0
+      ? ''
+      : counts && counts.total > 0
+        ? ` in ${drifted} of ${counts.total} features (${shown})`
+        : ` in ${names.length} ${names.length === 1 ? 'feature' : 'features'} (${shown})`;
+  return `${model}: ${title}${count}${others.length ? `${count ? '; ' : ' ('}${others.join(', ')}${count ? '' : ')'}` : ''}`;
+}
+
+/** "credit_score, loan_amount" (input features only): the memo's and the summary's names. */
+export function driftedFeatureNames(findings: AlertFinding[]): string[] {
+  return [...new Set(findings.filter((f) => (f.kind ?? 'feature') === 'feature').map((f) => f.feature))];
 }
 
 /** One sentence telling on-call whether they must act. */
@@ -42,6 +60,8 @@ export function nextStepText(next: NextStep, retrainWorkflowId?: string): string
       return 'driftloop rolled back to the previous production version; investigate why the new version did worse.';
     case 'investigate':
       return 'No automatic action will be taken: investigate using the dashboard linked below.';
+    case 'none':
+      return 'No action is needed.';
   }
 }
 

@@ -22,8 +22,11 @@ export interface SlackMessage {
 
 export function slackMessage(message: AlertMessage): SlackMessage {
   const resolved = message.action === 'resolve';
-  const icon = resolved ? ':white_check_mark:' : ICON[message.severity];
-  const title = `${resolved ? 'Resolved: ' : ''}${message.model} ${kindTitle(message.kind)}`;
+  const notice = message.action === 'notice';
+  const icon = resolved ? ':white_check_mark:' : notice ? ':information_source:' : ICON[message.severity];
+  const title = notice
+    ? `${message.model}: retrain outcome`
+    : `${resolved ? 'Resolved: ' : ''}${message.model} ${kindTitle(message.kind)}`;
   const blocks: Array<Record<string, unknown>> = [
     { type: 'header', text: { type: 'plain_text', text: `${icon} ${title}`.slice(0, 150), emoji: true } },
     {
@@ -60,7 +63,8 @@ export function slackMessage(message: AlertMessage): SlackMessage {
     buttons.push({ type: 'button', text: { type: 'plain_text', text: 'Temporal run' }, url: message.links.temporal });
   }
   blocks.push({ type: 'actions', elements: buttons });
-  return { text: `${resolved ? '[resolved]' : `[${message.severity}]`} ${message.summary}`, blocks };
+  const tag = resolved ? '[resolved]' : notice ? '[notice]' : `[${message.severity}]`;
+  return { text: `${tag} ${message.summary}`, blocks };
 }
 
 export async function sendToSlack(webhookUrl: string, message: AlertMessage): Promise<SinkOutcome> {

@@ -10,14 +10,20 @@ export const SINK_NAMES = ['alertmanager', 'pagerduty', 'slack', 'webhook'] as c
 export type SinkName = (typeof SINK_NAMES)[number];
 
 /** What driftloop does next about an incident; every alert says it so the reader knows whether to act. */
-export type NextStep = 'retrain_started' | 'approval_needed' | 'retrain_disabled' | 'rolled_back' | 'investigate';
+export type NextStep =
+  'retrain_started' | 'approval_needed' | 'retrain_disabled' | 'rolled_back' | 'investigate' | 'none';
 
-/** trigger: a page; refresh: re-sent state for Alertmanager only (no page); resolve: the incident is over. */
-export type AlertAction = 'trigger' | 'refresh' | 'resolve';
+/**
+ * trigger: a page; refresh: re-sent state for Alertmanager only (no page); resolve: the incident is
+ * over; notice: an outcome of the retrain handling the incident (deployed, rejected), no page.
+ */
+export type AlertAction = 'trigger' | 'refresh' | 'resolve' | 'notice';
 
 /** One drifted feature (or output) and the statistic that flagged it. */
 export interface AlertFinding {
   feature: string;
+  /** What drifted: an input feature (default), the model's prediction, or all inputs together. */
+  kind?: 'feature' | 'prediction' | 'multivariate';
   test: string;
   statistic: number | null;
   pvalue: number | null;
@@ -54,8 +60,6 @@ export interface AlertMessage {
   eventAt: string;
   resolvedAt?: string;
   resolution?: string;
-  /** How long a firing Alertmanager alert stays active without a refresh (monitor interval × 3). */
-  refreshTtlSeconds: number;
 }
 
 /** What a sink's endpoint answered, classified for the retry policy. */

@@ -16,6 +16,7 @@ const EVENT_TYPE = {
   trigger: 'incident.triggered',
   refresh: 'incident.updated',
   resolve: 'incident.resolved',
+  notice: 'retrain.outcome',
 } as const;
 
 export interface WebhookBody {

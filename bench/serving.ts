@@ -79,13 +79,19 @@ async function main() {
   const logger = createLogger('warn');
   try {
     await migrate(databaseUrl);
-    await upsertModel(db, testModelSpec);
-    await insertModelVersion(db, {
-      model: 'loans',
-      onnx: logisticModel({ coefficients: [0.8, -1.2, 2], intercept: -0.3 }),
-      trainer: 'bench',
-      stage: 'production',
-    });
+    // The same model twice: the default (buffered) prediction log and the durable one.
+    for (const [name, mode] of [
+      ['loans', 'buffered'],
+      ['loans-durable', 'durable'],
+    ] as const) {
+      await upsertModel(db, { ...testModelSpec, name, policy: { predictionLog: { mode } } });
+      await insertModelVersion(db, {
+        model: name,
+        onnx: logisticModel({ coefficients: [0.8, -1.2, 2], intercept: -0.3 }),
+        trainer: 'bench',
+        stage: 'production',
+      });
+    }
 
     // COPY ingestion on one connection.
     const copyRates: number[] = [];
@@ -133,7 +139,10 @@ async function main() {
       defaultMetrics: false,
     });
     const servedUrl = `${server.url}/v1/models/loans/predict`;
+    const durableUrl = `${server.url}/v1/models/loans-durable/predict`;
     await load(servedUrl); // warm-up (JIT, connections)
+    await load(durableUrl);
+    const durableRuns: Run[] = [];
     const bareRuns: Run[] = [];
     const servedRuns: Run[] = [];
     const landed: number[] = [];
@@ -145,6 +154,7 @@ async function main() {
       servedRuns.push(await load(servedUrl));
       landed.push((server.context.predictionLog.totals.written - before) / ((performance.now() - t0) / 1000));
       await server.context.predictionLog.drain(30_000);
+      durableRuns.push(await load(durableUrl));
     }
     const servedRps = median(servedRuns.map((r) => r.rps));
     for (let i = 0; i < ROUNDS; i++) halfRuns.push(await load(servedUrl, Math.round(servedRps / 2)));
@@ -165,6 +175,13 @@ async function main() {
       `  driftloop predict + log ${fmt(servedRps)} req/s   p50 ${median(servedRuns.map((r) => r.p50))} ms   p99 ${median(servedRuns.map((r) => r.p99))} ms`,
     );
     console.log(`  ratio served / bare     ${(servedRps / bareRps).toFixed(2)}   (target >= 0.50)`);
+    const durableRps = median(durableRuns.map((r) => r.rps));
+    console.log(
+      `  durable predict + commit ${fmt(durableRps)} req/s   p50 ${median(durableRuns.map((r) => r.p50))} ms   p99 ${median(durableRuns.map((r) => r.p99))} ms   (${durableRuns.reduce((a, r) => a + r.non2xx + r.errors, 0)} failed)`,
+    );
+    console.log(
+      `  ratio durable / default ${(durableRps / servedRps).toFixed(2)}   (answered only after COPY commits)`,
+    );
     console.log(`  p99 at half load (${fmt(servedRps / 2)} req/s)  ${halfP99} ms   (target < 10 ms)`);
     console.log(`  rows landed in PostgreSQL during load  ${fmt(median(landed))} rows/s`);
     console.log(`  COPY, one connection (${fmt(COPY_ROWS)} rows)  ${fmt(copyRate)} rows/s`);

@@ -135,6 +135,14 @@ export const modelPolicySchema = z
       })
       .strict()
       .default({ severity: 'critical', sinks: [] }),
+    /**
+     * buffered: answer, then COPY within ~50 ms (a crash loses the buffered rows, counted by
+     * driftloop_log_queue_rows); durable: answer only once the rows are committed (batched).
+     */
+    predictionLog: z
+      .object({ mode: z.enum(['buffered', 'durable']).default('buffered') })
+      .strict()
+      .default({ mode: 'buffered' }),
   })
   .strict();
 export type ModelPolicy = z.infer<typeof modelPolicySchema>;

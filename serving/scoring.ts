@@ -8,6 +8,7 @@ import type { FeatureRow, PredictionBatch } from '../onnx/model';
 import type { PredictionRow, PredictionStage } from '../store/predictions';
 import type { LiveModel, LiveVersion } from './liveModels';
 import type { ServingContext } from './context';
+import { InputError } from './featureInput';
 import { predictionId } from './predictionId';
 
 /** Epoch milliseconds with microsecond fraction: a shadow row shares its request's id, so it needs its own ts. */
@@ -49,6 +50,7 @@ function logRows(
   ids: readonly string[],
   ts: number,
   latencyMs: number,
+  durable: PredictionRow[] | null = null,
 ): void {
   ctx.metrics.predictions.inc({ model: version.model, version: String(version.version), stage }, rows.length);
   for (let i = 0; i < rows.length; i++) {
@@ -65,7 +67,20 @@ function logRows(
       label: batch.labels ? batch.labels[j] : null,
       latencyMs,
     };
-    ctx.predictionLog.push(row);
+    if (durable) durable.push(row);
+    else ctx.predictionLog.push(row);
+  }
+}
+
+/** Durable mode: the answer waits for the commit; a failed commit refuses the request (nothing answered, nothing lost). */
+async function commitDurably(ctx: ServingContext, model: string, rows: PredictionRow[]): Promise<void> {
+  try {
+    await ctx.durableLog.commit(rows);
+  } catch (err) {
+    throw new InputError(
+      `model ${model}: the prediction could not be recorded (PostgreSQL: ${(err as Error).message}) and was not answered, as its durable predictionLog policy requires; retry the request`,
+      503,
+    );
   }
 }
 
@@ -82,7 +97,9 @@ export async function scoreRequest(
   const ids = new Array<string>(n);
   const now = Date.now();
   for (let i = 0; i < n; i++) ids[i] = predictionId(now);
-  logRows(ctx, served, served.stage, rows, batch, offset, ids, ts, performance.now() - startedAt);
+  const durable = model.policy.predictionLog.mode === 'durable' ? ([] as PredictionRow[]) : null;
+  logRows(ctx, served, served.stage, rows, batch, offset, ids, ts, performance.now() - startedAt, durable);
+  if (durable) await commitDurably(ctx, model.name, durable);
   if (shadow && shadow !== served) {
     const shadowStarted = performance.now();
     shadow.batcher.score(rows).then(

@@ -16,6 +16,7 @@ import {
 } from '../store/predictions';
 import type { ServingContext } from './context';
 import { CopyBuffer } from './copyBuffer';
+import { DurableLog } from './durableLog';
 import { InputError } from './featureInput';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/server';
 import { LiveModels } from './liveModels';
@@ -94,6 +95,13 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
     maxBufferRows: Math.min(options.logBufferRows ?? 50_000, 50_000),
     flushIntervalMs: 200,
   });
+  const durableLog = new DurableLog<PredictionRow>({
+    table: 'predictions',
+    databaseUrl,
+    write: copyPredictions,
+    logger,
+    metrics,
+  });
   const models = new LiveModels({ db, logger, metrics, maxBatchRows: options.maxBatchRows ?? 1024 });
   let ready = false;
   const ctx: ServingContext = {
@@ -104,6 +112,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
     metrics,
     predictionLog,
     errorLog,
+    durableLog,
     maxInstances: options.maxInstances ?? 10_000,
     ready: () => ready,
   };
@@ -172,7 +181,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
         await listener?.stop();
         await Promise.all([app.close(), grpc?.close()]);
         await models.close();
-        await Promise.all([predictionLog.close(), errorLog.close()]);
+        await Promise.all([predictionLog.close(), errorLog.close(), durableLog.close()]);
         logger.info(
           { written: predictionLog.totals.written, dropped: predictionLog.totals.dropped },
           'prediction server stopped; prediction log flushed',

@@ -169,12 +169,13 @@ export interface AlertEventRecord {
   action: AlertAction;
   /** The incident's first event, i.e. the one that opened it. */
   first: boolean;
+  summary: string;
   deliveries: Array<{ sink: SinkName; status: DeliveryStatus }>;
 }
 
 export async function getEventByKey(q: Queryable, eventKey: string): Promise<AlertEventRecord | null> {
   const { rows } = await q.query(
-    `SELECT e.id, e.alert_id, e.action,
+    `SELECT e.id, e.alert_id, e.action, e.message->>'summary' AS summary,
             e.id = (SELECT min(id) FROM alert_events f WHERE f.alert_id = e.alert_id) AS first,
             COALESCE(json_agg(json_build_object('sink', d.sink, 'status', d.status) ORDER BY d.sink)
                      FILTER (WHERE d.id IS NOT NULL), '[]') AS deliveries
@@ -184,7 +185,14 @@ export async function getEventByKey(q: Queryable, eventKey: string): Promise<Ale
   );
   if (rows.length === 0) return null;
   const r = rows[0];
-  return { eventId: r.id, alertId: r.alert_id, action: r.action, first: r.first, deliveries: r.deliveries };
+  return {
+    eventId: r.id,
+    alertId: r.alert_id,
+    action: r.action,
+    first: r.first,
+    summary: r.summary,
+    deliveries: r.deliveries,
+  };
 }
 
 export interface NewAlertEvent {
@@ -214,21 +222,27 @@ export async function insertAlertEvent(q: Queryable, e: NewAlertEvent): Promise<
   return eventId;
 }
 
-export interface LockedDelivery {
+export interface DeliveryRow {
   deliveryId: number;
   status: DeliveryStatus;
   attempts: number;
+  claimedUntil: Date | null;
   alertId: number;
   action: AlertAction;
   message: AlertMessage;
+  /** The incident has a resolve event after this one (so a page or refresh must not be sent). */
+  resolvedLater: boolean;
+  now: Date;
 }
 
-/** Locks one delivery row until the transaction ends, so two attempts of it never send concurrently. */
-export async function lockDelivery(q: Queryable, eventId: number, sink: SinkName): Promise<LockedDelivery | null> {
+/** One delivery with what deciding it needs, read without a lock. */
+export async function readDelivery(q: Queryable, eventId: number, sink: SinkName): Promise<DeliveryRow | null> {
   const { rows } = await q.query(
-    `SELECT d.id, d.status, d.attempts, e.alert_id, e.action, e.message
+    `SELECT d.id, d.status, d.attempts, d.claimed_until, e.alert_id, e.action, e.message, now() AS now,
+            EXISTS (SELECT 1 FROM alert_events r WHERE r.alert_id = e.alert_id AND r.id > e.id AND r.action = 'resolve')
+              AS resolved_later
      FROM alert_deliveries d JOIN alert_events e ON e.id = d.event_id
-     WHERE d.event_id = $1 AND d.sink = $2 FOR UPDATE OF d`,
+     WHERE d.event_id = $1 AND d.sink = $2`,
     [eventId, sink],
   );
   if (rows.length === 0) return null;
@@ -237,19 +251,43 @@ export async function lockDelivery(q: Queryable, eventId: number, sink: SinkName
     deliveryId: r.id,
     status: r.status,
     attempts: r.attempts,
+    claimedUntil: r.claimed_until,
     alertId: r.alert_id,
     action: r.action,
     message: r.message,
+    resolvedLater: r.resolved_later,
+    now: r.now,
   };
 }
 
-/** True when the incident has a resolve event after `eventId` (so an older page must not be sent). */
-export async function resolvedAfter(q: Queryable, alertId: number, eventId: number): Promise<boolean> {
-  const { rows } = await q.query(
-    `SELECT 1 FROM alert_events WHERE alert_id = $1 AND id > $2 AND action = 'resolve' LIMIT 1`,
-    [alertId, eventId],
+/**
+ * Takes the send lease of a pending delivery for `leaseSeconds` (longer than one HTTP attempt);
+ * false when another attempt holds it or the row is no longer pending. One statement, no lock kept.
+ */
+export async function claimDelivery(q: Queryable, deliveryId: number, leaseSeconds: number): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `UPDATE alert_deliveries SET claimed_until = now() + make_interval(secs => $2), updated_at = now()
+     WHERE id = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())`,
+    [deliveryId, leaseSeconds],
   );
-  return rows.length > 0;
+  return (rowCount ?? 0) > 0;
+}
+
+/** Settles a pending delivery without sending it (superseded by a resolve). */
+export async function supersedeDelivery(q: Queryable, deliveryId: number): Promise<void> {
+  await q.query(
+    `UPDATE alert_deliveries SET status = 'superseded', updated_at = now() WHERE id = $1 AND status = 'pending'`,
+    [deliveryId],
+  );
+}
+
+/** The resolve message of an incident, when it has resolved. */
+export async function resolveMessageOf(q: Queryable, alertId: number): Promise<AlertMessage | null> {
+  const { rows } = await q.query(
+    `SELECT message FROM alert_events WHERE alert_id = $1 AND action = 'resolve' ORDER BY id DESC LIMIT 1`,
+    [alertId],
+  );
+  return rows.length ? (rows[0].message as AlertMessage) : null;
 }
 
 export async function recordDeliveryAttempt(
@@ -261,10 +299,41 @@ export async function recordDeliveryAttempt(
     `UPDATE alert_deliveries
      SET status = $2, attempts = attempts + $3::int, last_status = COALESCE($4, last_status),
          last_error = CASE WHEN $2 = 'delivered' THEN last_error ELSE COALESCE($5, last_error) END,
-         delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
+         delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END, updated_at = now(),
+         claimed_until = NULL
      WHERE id = $1`,
     [deliveryId, r.status, r.countAttempt ? 1 : 0, r.httpStatus ?? null, r.error ?? null],
   );
+}
+
+/** Sinks whose page for this incident was held (a retrain was in flight). */
+export async function heldSinks(q: Queryable, alertId: number): Promise<SinkName[]> {
+  const { rows } = await q.query(
+    `SELECT DISTINCT d.sink FROM alert_deliveries d JOIN alert_events e ON e.id = d.event_id
+     WHERE e.alert_id = $1 AND e.action = 'trigger' AND d.status = 'held' ORDER BY d.sink`,
+    [alertId],
+  );
+  return rows.map((r) => r.sink);
+}
+
+/** Open incidents of a model (any kind). */
+export async function listOpenIncidents(q: Queryable, model: string): Promise<IncidentRecord[]> {
+  const { rows } = await q.query(`SELECT * FROM alerts WHERE model = $1 AND status = 'firing' ORDER BY id`, [model]);
+  return rows.map(toIncident);
+}
+
+/** The newest incident of (model, kind) opened at or before `before`, open or resolved. */
+export async function latestIncident(
+  q: Queryable,
+  model: string,
+  kind: AlertKind,
+  before: Date,
+): Promise<IncidentRecord | null> {
+  const { rows } = await q.query(
+    `SELECT * FROM alerts WHERE model = $1 AND kind = $2 AND opened_at <= $3 ORDER BY id DESC LIMIT 1`,
+    [model, kind, before],
+  );
+  return rows.length ? toIncident(rows[0]) : null;
 }
 
 /** Gives up on a delivery still pending (its retries ran out); returns whether one was pending. */
@@ -337,9 +406,9 @@ export async function getDriftRunFindings(
   );
   if (run.rows.length === 0) return null;
   const { rows } = await q.query(
-    `SELECT feature, test, statistic, pvalue, threshold FROM drift_results
+    `SELECT feature, kind, test, statistic, pvalue, threshold FROM drift_results
      WHERE drift_run_id = $1 AND drifted
-     ORDER BY COALESCE(adjusted_pvalue, pvalue) ASC NULLS LAST, statistic DESC NULLS LAST, feature
+     ORDER BY (kind <> 'feature'), COALESCE(adjusted_pvalue, pvalue) ASC NULLS LAST, statistic DESC NULLS LAST, feature
      LIMIT $2`,
     [driftRunId, limit],
   );
@@ -353,6 +422,7 @@ export async function getDriftRunFindings(
     driftScore: r.drift_score,
     findings: rows.map((f) => ({
       feature: f.feature,
+      kind: f.kind,
       test: f.test,
       statistic: f.statistic,
       pvalue: f.pvalue,

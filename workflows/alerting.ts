@@ -10,6 +10,7 @@ import {
   ParentClosePolicy,
   proxyActivities,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -20,7 +21,14 @@ import type { SinkName } from '../alerts/types';
 import { MODEL_NAME } from './searchAttributes';
 
 // Recording an event is a short transaction; retry it through a database restart.
-const { openIncident, resolveIncident, refreshFiringIncidents, abandonAlertDelivery } = proxyActivities<Activities>({
+const {
+  openIncident,
+  resolveIncident,
+  refreshFiringIncidents,
+  abandonAlertDelivery,
+  releaseHeldPages,
+  recordRetrainOutcome,
+} = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
@@ -38,9 +46,16 @@ const { deliverAlertEvent } = proxyActivities<Activities>({
   },
 });
 
+/** What a deliverAlert run sent, in its memo (the Temporal UI shows it on the run's page). */
+function deliveryMemo(input: DeliverAlertInput) {
+  return { alertEvent: input.eventId, sinks: input.sinks.join(', '), ...(input.about ? { about: input.about } : {}) };
+}
+
 export interface DeliverAlertInput {
   eventId: number;
   sinks: SinkName[];
+  /** One line of what is sent (action, kind, summary), shown in the run's memo and search attributes. */
+  about?: string;
 }
 
 export interface DeliveryReport {
@@ -67,6 +82,18 @@ function failureMessage(err: unknown): string {
 
 /** Child workflow: sends one recorded event to each of its sinks in parallel. */
 export async function deliverAlert(input: DeliverAlertInput): Promise<DeliveryReport> {
+  upsertMemo(deliveryMemo(input));
+  const report = await deliverEvent(input);
+  upsertMemo({
+    ...deliveryMemo(input),
+    delivered: report.delivered.join(', ') || 'none',
+    skipped: report.skipped.map((k) => `${k.sink} (${k.status})`).join(', ') || 'none',
+    failed: report.failed.map((f) => `${f.sink}: ${f.error}`).join('; ') || 'none',
+  });
+  return report;
+}
+
+async function deliverEvent(input: DeliverAlertInput): Promise<DeliveryReport> {
   const settled = await Promise.allSettled(input.sinks.map((sink) => deliverAlertEvent(input.eventId, sink)));
   const report: DeliveryReport = { eventId: input.eventId, delivered: [], skipped: [], failed: [] };
   for (const [i, s] of settled.entries()) {
@@ -92,14 +119,20 @@ function isRejection(err: unknown): boolean {
   );
 }
 
-async function dispatch(model: string, notice: IncidentNotice, options: NotifyOptions): Promise<AlertNotice> {
+async function dispatch(
+  model: string,
+  notice: IncidentNotice,
+  options: NotifyOptions,
+  about?: string,
+): Promise<AlertNotice> {
   if (notice.eventId === null || notice.deliver.length === 0) return notice;
   const deliveryWorkflowId = `alert-${model}-event-${notice.eventId}-${uuid4().slice(0, 8)}`;
   const child = await startChild(deliverAlert, {
     workflowId: deliveryWorkflowId,
-    args: [{ eventId: notice.eventId, sinks: notice.deliver }],
+    args: [{ eventId: notice.eventId, sinks: notice.deliver, about }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     typedSearchAttributes: [{ key: MODEL_NAME, value: model }],
+    memo: deliveryMemo({ eventId: notice.eventId, sinks: notice.deliver, about }),
   });
   if (!options.waitForDelivery) return { ...notice, deliveryWorkflowId };
   return { ...notice, deliveryWorkflowId, delivery: await child.result() };
@@ -116,13 +149,69 @@ function origin() {
  */
 export async function notifyIncident(report: IncidentReport, options: NotifyOptions = {}): Promise<AlertNotice> {
   const notice = await openIncident({ ...report, ...origin() });
-  return dispatch(report.model, notice, options);
+  return dispatch(report.model, notice, options, `${notice.action}: ${notice.summary ?? report.kind}`);
 }
 
 /** Call when the model is healthy again or a fix was promoted: resolves the open incident, if any, everywhere it was sent. */
 export async function notifyResolved(report: ResolveReport, options: NotifyOptions = {}): Promise<AlertNotice> {
   const notice = await resolveIncident({ ...report, ...origin() });
-  return dispatch(report.model, notice, options);
+  return dispatch(report.model, notice, options, `resolved: ${notice.summary ?? report.kind} (${report.reason})`);
+}
+
+export interface RetrainOutcomeReport {
+  model: string;
+  trigger: string;
+  /** disabled: nothing ran, so no notice; held pages are still released. */
+  outcome: 'deployed' | 'rejected' | 'rolled_back' | 'failed' | 'disabled';
+  reason: string;
+  challengerVersion: number | null;
+  championVersion: number | null;
+  startedAt: string;
+}
+
+/**
+ * Call when a retrain ends: sends its outcome notice (once) to whoever heard of the incident that
+ * started it, and ends the hold on the model's pages: a page held while it ran goes out now.
+ */
+export async function notifyRetrainEnded(
+  report: RetrainOutcomeReport,
+  options: NotifyOptions = {},
+): Promise<{ notice: AlertNotice | null; released: AlertNotice[] }> {
+  const notice = await recordRetrainOutcome({ ...report, ...origin() });
+  const sent = notice
+    ? await dispatch(
+        report.model,
+        {
+          incidentId: null,
+          eventId: notice.eventId,
+          action: 'updated',
+          deliver: notice.sinks,
+          held: [],
+          rateLimited: [],
+        },
+        options,
+        `retrain ${report.outcome}`,
+      )
+    : null;
+  const released: AlertNotice[] = [];
+  for (const event of await releaseHeldPages({ model: report.model, ...origin() })) {
+    released.push(
+      await dispatch(
+        report.model,
+        {
+          incidentId: null,
+          eventId: event.eventId,
+          action: 'updated',
+          deliver: event.sinks,
+          held: [],
+          rateLimited: [],
+        },
+        options,
+        'held page released',
+      ),
+    );
+  }
+  return { notice: sent, released };
 }
 
 export type RaiseAlertInput = ({ action: 'open' } & IncidentReport) | ({ action: 'resolve' } & ResolveReport);
@@ -153,7 +242,7 @@ export async function raiseAlert(input: RaiseAlertInput): Promise<AlertNotice> {
  */
 export async function refreshAlerts(): Promise<{ refreshed: number; failed: number }> {
   const events = await refreshFiringIncidents(origin());
-  const reports = await Promise.all(events.map((e) => deliverAlert(e)));
+  const reports = await Promise.all(events.map((e) => deliverEvent(e)));
   return {
     refreshed: reports.filter((r) => r.delivered.length > 0).length,
     failed: reports.filter((r) => r.failed.length > 0).length,

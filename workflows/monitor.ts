@@ -18,16 +18,17 @@ import type { MonitorSummary } from '../activities/monitor';
 import type { AlertKind } from '../alerts/types';
 import { notifyIncident, notifyResolved } from './alerting';
 import { retrainAndDeploy } from './retrain';
-import { DRIFT_SCORE, DRIFT_STATUS, MODEL_NAME, MODEL_VERSION } from './searchAttributes';
+import { DRIFT_SCORE, DRIFT_STATUS, INPUT_DRIFT, MODEL_NAME, MODEL_VERSION } from './searchAttributes';
 
 const { monitorWindow } = proxyActivities<Activities>({
   // A 100,000-row window takes seconds; minutes leave room for a slow database.
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
+  // 2+4+8+16+30×5 ≈ 180 s of waits: a round survives a database failover.
   retry: {
     initialInterval: '2 seconds',
     maximumInterval: '30 seconds',
-    maximumAttempts: 5,
+    maximumAttempts: 10,
     nonRetryableErrorTypes: ['NotFoundError'],
   },
 });
@@ -78,6 +79,15 @@ function performanceSummary(summary: MonitorSummary): string | undefined {
   return `${summary.model}: performance decay: ${p.metric} ${value(p.value)}${reference} ${basis}`;
 }
 
+/** "2 of 6 features (credit_score, loan_amount); prediction drifted": counts and names agree. */
+function driftedMemo(summary: MonitorSummary): string {
+  const names = summary.findings.filter((f) => (f.kind ?? 'feature') === 'feature').map((f) => f.feature);
+  const more = summary.driftedFeatures > names.length ? ', …' : '';
+  const listed = names.length > 0 ? ` (${names.join(', ')}${more})` : '';
+  const prediction = summary.predictionDrift ? '; prediction drifted' : '';
+  return `${summary.driftedFeatures} of ${summary.totalFeatures} features${listed}${prediction}`;
+}
+
 export async function monitorModel(input: MonitorInput): Promise<MonitorResult> {
   const { workflowId, runId } = workflowInfo();
   // Workflow time is deterministic: a retried activity reads exactly this window.
@@ -87,6 +97,7 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
   upsertSearchAttributes([
     { key: MODEL_NAME, value: input.model },
     { key: DRIFT_STATUS, value: summary.status },
+    ...(summary.driftStatus !== null ? [{ key: INPUT_DRIFT, value: summary.driftStatus === 'drift' }] : []),
     ...(summary.version !== null ? [{ key: MODEL_VERSION, value: summary.version }] : []),
     ...(summary.driftScore !== null ? [{ key: DRIFT_SCORE, value: summary.driftScore }] : []),
   ]);
@@ -95,7 +106,7 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
     status: summary.status,
     window: `${summary.windowStart} .. ${summary.windowEnd}`,
     rows: `${summary.rowsSampled} sampled of ${summary.rowsInWindow}, ${summary.labeledRows} labeled`,
-    drifted: `${summary.driftedFeatures} of ${summary.totalFeatures} features`,
+    drifted: driftedMemo(summary),
     performance: summary.performance ? `${summary.performance.metric}=${summary.performance.value}` : 'no labels',
     reason: summary.reason,
   });

@@ -12,16 +12,22 @@ import {
   proxyActivities,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index';
 import type { LiveComparison, RetrainPlan } from '../activities/retrain';
 import type { RetrainTrigger } from '../store/retrainRuns';
-import { notifyIncident } from './alerting';
-import { MODEL_NAME, MODEL_VERSION, RETRAIN_STEP } from './searchAttributes';
+import { notifyIncident, notifyResolved, notifyRetrainEnded } from './alerting';
+import { MODEL_NAME, MODEL_VERSION, RETRAIN_STEP, RETRAIN_TRIGGER } from './searchAttributes';
 
-/** Database steps: short, retried often. */
+/**
+ * Retry budgets outlast a database failover: every step keeps retrying for at least two minutes
+ * of PostgreSQL being unreachable (a typical managed failover takes 30–60 s); the sums are in the
+ * comments. A failing step is cheap to retry (each is idempotent); a failed retrain is not.
+ */
+/** Database steps: short, retried often (1+2+4+8+16+30×4 ≈ 150 s of waits). */
 const db = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: {
@@ -32,26 +38,30 @@ const db = proxyActivities<Activities>({
   },
 });
 
-/** Data assembly and validation: minutes of work, heartbeating so a dead worker is noticed in seconds. */
+/** Data assembly and validation: minutes of work, heartbeating so a dead worker is noticed in seconds (2+4+8+16+30×5 ≈ 180 s). */
 const heavy = proxyActivities<Activities>({
   startToCloseTimeout: '20 minutes',
   heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '2 seconds',
-    maximumInterval: '1 minute',
-    maximumAttempts: 5,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
     nonRetryableErrorTypes: ['NotFoundError', 'InsufficientDataError', 'OnnxContractError'],
   },
 });
 
-/** Training: as long as the trainer may take (external trainers declare their own timeout below that). */
+/**
+ * Training: as long as the trainer may take (external trainers declare their own timeout below
+ * that). Was 3 attempts 5 s apart, doubling: PostgreSQL down ≳21 s failed the retrain. Now
+ * 5+10+20+30×6 = 215 s of waits (a trainer's own error, TrainerError, is still not retried).
+ */
 const training = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '5 seconds',
-    maximumInterval: '2 minutes',
-    maximumAttempts: 3,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
     nonRetryableErrorTypes: ['NotFoundError', 'InsufficientDataError', 'OnnxContractError', 'TrainerError'],
   },
 });
@@ -99,6 +109,8 @@ export const retrainStatusQuery = defineQuery<RetrainStatus>('status');
 
 export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResult> {
   const { workflowId, runId } = workflowInfo();
+  // Workflow time is deterministic: the outcome notice finds the incident opened before this.
+  const startedAt = new Date().toISOString();
   const key = (step: string) => `${workflowId}/${runId}/${step}`;
   const status: RetrainStatus = {
     step: 'start',
@@ -122,7 +134,11 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
   setHandler(approveUpdate, decide('approved'), { validator: onlyWhileWaiting });
   setHandler(rejectUpdate, decide('rejected'), { validator: onlyWhileWaiting });
 
-  upsertSearchAttributes([{ key: MODEL_NAME, value: input.model }]);
+  upsertSearchAttributes([
+    { key: MODEL_NAME, value: input.model },
+    { key: RETRAIN_TRIGGER, value: input.trigger },
+  ]);
+  upsertMemo({ trigger: input.trigger, ...(input.driftRunId !== undefined ? { driftRunId: input.driftRunId } : {}) });
   const step = async (name: string) => {
     status.step = name;
     upsertSearchAttributes([{ key: RETRAIN_STEP, value: name }]);
@@ -132,6 +148,21 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
     status.step = outcome;
     upsertSearchAttributes([{ key: RETRAIN_STEP, value: outcome }]);
     const production = await db.finishRetrain({ workflowId, runId, model: input.model, outcome, reason });
+    if (outcome === 'deployed') {
+      // A good deploy ends the model's earlier failed-deploy and rollback incidents.
+      for (const kind of ['deploy_failed', 'rollback'] as const) {
+        await notifyResolved({ model: input.model, kind, reason: `version ${status.challengerVersion} deployed` });
+      }
+    }
+    await notifyRetrainEnded({
+      model: input.model,
+      trigger: input.trigger,
+      outcome,
+      reason,
+      challengerVersion: status.challengerVersion,
+      championVersion: status.championVersion,
+      startedAt,
+    });
     return {
       model: input.model,
       outcome,
@@ -318,7 +349,7 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
     // Whatever failed, the audit row must not stay 'running': alerts hold pages while it does.
     const reason = err instanceof Error ? err.message : String(err);
     await CancellationScope.nonCancellable(async () => {
-      await db.failRetrain({ workflowId, runId, step: status.step, reason });
+      await db.failRetrain({ workflowId, runId, model: input.model, step: status.step, reason });
       await notifyIncident({
         model: input.model,
         kind: 'deploy_failed',
@@ -326,6 +357,15 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
         facts: { step: status.step },
         next: 'investigate',
         retrainWorkflowId: workflowId,
+      });
+      await notifyRetrainEnded({
+        model: input.model,
+        trigger: input.trigger,
+        outcome: 'failed',
+        reason: `failed at step ${status.step}: ${reason}`,
+        challengerVersion: status.challengerVersion,
+        championVersion: status.championVersion,
+        startedAt,
       });
     });
     throw err;

@@ -6,3 +6,11 @@ export const MODEL_VERSION = defineSearchAttributeKey('ModelVersion', SearchAttr
 export const DRIFT_STATUS = defineSearchAttributeKey('DriftStatus', SearchAttributeType.KEYWORD);
 export const DRIFT_SCORE = defineSearchAttributeKey('DriftScore', SearchAttributeType.DOUBLE);
 export const RETRAIN_STEP = defineSearchAttributeKey('RetrainStep', SearchAttributeType.KEYWORD);
+/**
+ * True on a monitoring round whose input features drifted, whatever its status (a
+ * performance_decay round with drifted features too): "which models drift now" is
+ * `WorkflowType = 'monitorModel' AND InputDrift = true AND StartTime > <one interval ago>`.
+ */
+export const INPUT_DRIFT = defineSearchAttributeKey('InputDrift', SearchAttributeType.BOOL);
+/** What started a retrain (drift, performance, manual, schedule): runs are found by trigger and StartTime. */
+export const RETRAIN_TRIGGER = defineSearchAttributeKey('RetrainTrigger', SearchAttributeType.KEYWORD);

@@ -21,6 +21,8 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Double' | 'Int' | 'D
   DriftStatus: 'Keyword',
   DriftScore: 'Double',
   RetrainStep: 'Keyword',
+  InputDrift: 'Bool',
+  RetrainTrigger: 'Keyword',
 };
 
 function onPath(name: string): string | undefined {

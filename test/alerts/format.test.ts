@@ -34,6 +34,24 @@ describe('wording', () => {
     expect(defaultSummary('churn', 'deploy_failed', [])).toBe('churn: deployment failed');
   });
 
+  it('keeps the prediction out of the feature count and names, and says it apart', () => {
+    const f = (feature: string, kind?: 'prediction') => ({
+      feature,
+      kind,
+      test: 'psi',
+      statistic: 0.3,
+      pvalue: null,
+      threshold: 0.2,
+    });
+    const findings = [f('credit_score'), f('prediction', 'prediction'), f('loan_amount')];
+    expect(defaultSummary('loans', 'drift', findings, { drifted: 2, total: 6 })).toBe(
+      'loans: input drift in 2 of 6 features (credit_score, loan_amount); prediction drifted',
+    );
+    expect(defaultSummary('loans', 'drift', [f('prediction', 'prediction')], { drifted: 0, total: 6 })).toBe(
+      'loans: input drift (prediction drifted)',
+    );
+  });
+
   it('formats statistics readably', () => {
     expect(formatNumber(0.000012345)).toBe('1.23e-5');
     expect(formatNumber(12.34567)).toBe('12.35');

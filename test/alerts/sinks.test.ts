@@ -64,8 +64,8 @@ async function raise(workflowId: string, input: Record<string, unknown>) {
 
 const grafana = `http://localhost:3000/d/driftloop-model-drift?var-model=churn&from=${WINDOW.start.getTime()}&to=${WINDOW.end.getTime()}`;
 const findings = [
-  { feature: 'plan', test: 'chi_square', statistic: 88.5, pvalue: 0.00000123, threshold: 0.05 },
-  { feature: 'tenure', test: 'psi', statistic: 0.41, pvalue: null, threshold: 0.2 },
+  { feature: 'plan', kind: 'feature', test: 'chi_square', statistic: 88.5, pvalue: 0.00000123, threshold: 0.05 },
+  { feature: 'tenure', kind: 'feature', test: 'psi', statistic: 0.41, pvalue: null, threshold: 0.2 },
 ];
 const nextText =
   'A retrain has started (workflow retrain-churn-7); you will hear when the new model is deployed or the retrain fails. No action is needed now.';

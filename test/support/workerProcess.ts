@@ -15,7 +15,11 @@ if (!bundlePath) throw new Error('DRIFTLOOP_WORKFLOW_BUNDLE must name the pre-bu
 const config = loadConfig();
 if (!config.databaseUrl || !config.temporalAddress) throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set');
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test-worker');
-installRuntime({ logger });
+// DRIFTLOOP_WORKER_METRICS_PORT set: the worker's Prometheus endpoint, as `driftloop worker` serves it.
+installRuntime({
+  logger,
+  metricsPort: process.env.DRIFTLOOP_WORKER_METRICS_PORT ? config.workerMetricsPort : undefined,
+});
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const db = createPool(config.databaseUrl);
 const worker = await createDriftloopWorker({
