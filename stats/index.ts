@@ -67,6 +67,22 @@ export {
   type PerformanceEstimate,
 } from './estimation/performanceEstimation';
 export { seededRandom, type SeededRandom } from './estimation/seededRandom';
+export {
+  estimateMulticlassPerformance,
+  fitMulticlassCalibration,
+  type ClassificationPerformance,
+  type MulticlassCalibration,
+  type MulticlassEstimate,
+  type MulticlassOptions,
+} from './estimation/multiclassEstimation';
+export {
+  estimateRegressionPerformance,
+  fitLossModel,
+  type LossModel,
+  type RegressionEstimate,
+  type RegressionPerformance,
+  type RegressionRows,
+} from './estimation/directLossEstimation';
 
 export {
   multivariateDrift,

@@ -47,6 +47,11 @@ export interface PerformanceEstimate {
 
 export interface EstimationOptions {
   threshold: number;
+  /**
+   * The model's own predicted label per row (0/1), as NannyML's y_pred, when it is not the score
+   * thresholded (e.g. a decision rule with business overrides); replaces `threshold`.
+   */
+  predicted?: ArrayLike<number>;
   /** Labels where they have arrived (NaN where not), aligned with the scores. */
   labels?: Float64Array;
   simulations: number;
@@ -69,11 +74,25 @@ export function estimatePerformance(
   const sortedScores = new Float64Array(n);
   const probability = new Float64Array(n);
   const predicted = new Uint8Array(n);
+  const given = options.predicted;
+  if (given && given.length !== scores.length) {
+    throw new RangeError(
+      `estimatePerformance: predicted has ${given.length} values but there are ${scores.length} scores; give one 0/1 label per row`,
+    );
+  }
+  const predictedAt = (i: number): number => {
+    if (!given) return scores[i] >= options.threshold ? 1 : 0;
+    const y = given[i];
+    if (y !== 0 && y !== 1) {
+      throw new RangeError(`estimatePerformance: predicted[${i}] is ${String(y)}; the predicted label must be 0 or 1`);
+    }
+    return y;
+  };
   for (let k = 0; k < n; k++) {
     const s = scores[order[k]];
     sortedScores[k] = s;
     probability[k] = calibrate(calibration, s);
-    predicted[k] = s >= options.threshold ? 1 : 0;
+    predicted[k] = predictedAt(order[k]);
   }
   const estimated = metricsFrom(sortedScores, predicted, probability);
 
@@ -105,7 +124,7 @@ export function estimatePerformance(
       const y = options.labels[i];
       if ((y === 0 || y === 1) && Number.isFinite(scores[i])) {
         truth.push(y);
-        pred.push(scores[i] >= options.threshold ? 1 : 0);
+        pred.push(predictedAt(i));
         score.push(scores[i]);
       }
     }

@@ -1,5 +1,5 @@
 /**
- * Gradient-boosted shallow trees for logistic loss on pre-binned features (the histogram
+ * Gradient-boosted shallow trees for logistic (or squared) loss on pre-binned features (the histogram
  * method of LightGBM/XGBoost, small enough to write here). Depth >= 2 is what lets the domain
  * classifier see interactions — a change in correlation moves mass between quadrants of two
  * features while each marginal stays put, which no linear model on the raw features can see.
@@ -20,6 +20,8 @@ export interface BoostingOptions {
   minLeafRows: number;
   /** L2 penalty on leaf values. */
   lambda: number;
+  /** 'logistic' (default): labels 0/1, margins are log-odds; 'squared': any real target, margins are predictions. */
+  loss?: 'logistic' | 'squared';
 }
 
 export const DEFAULT_BOOSTING: BoostingOptions = {
@@ -54,10 +56,11 @@ export function trainBoostedTrees(
   options: BoostingOptions = DEFAULT_BOOSTING,
 ): BoostedTrees {
   const n = rows.length;
+  const squared = options.loss === 'squared';
   let positives = 0;
   for (let i = 0; i < n; i++) positives += labels[rows[i]];
   const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / Math.max(1, n)));
-  const base = Math.log(prior / (1 - prior));
+  const base = squared ? positives / Math.max(1, n) : Math.log(prior / (1 - prior));
   const margin = new Float64Array(n).fill(base);
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
@@ -72,9 +75,14 @@ export function trainBoostedTrees(
 
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < n; i++) {
-      const p = 1 / (1 + Math.exp(-margin[i]));
-      grad[i] = p - labels[rows[i]];
-      hess[i] = Math.max(p * (1 - p), 1e-12);
+      if (squared) {
+        grad[i] = margin[i] - labels[rows[i]];
+        hess[i] = 1;
+      } else {
+        const p = 1 / (1 + Math.exp(-margin[i]));
+        grad[i] = p - labels[rows[i]];
+        hess[i] = Math.max(p * (1 - p), 1e-12);
+      }
       order[i] = i;
     }
     const tree: Tree = { feature: [], split: [], left: [], right: [], value: [] };
@@ -164,7 +172,7 @@ function leafValue(tree: Tree, data: BinnedFeatures, row: number): number {
   return tree.value[node];
 }
 
-/** Margins (log-odds) of the given rows. */
+/** Margins of the given rows: log-odds (logistic loss) or predictions (squared loss). */
 export function predictBoostedTrees(model: BoostedTrees, data: BinnedFeatures, rows: Uint32Array): Float64Array {
   const out = new Float64Array(rows.length).fill(model.base);
   for (const tree of model.trees) {

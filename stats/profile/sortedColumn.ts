@@ -81,6 +81,25 @@ export function countPerBin(sorted: ArrayLike<number>, edges: ArrayLike<number>)
   return counts;
 }
 
+/** countPerBin for an unsorted column (NaN and ±Infinity skipped): a binary search over the edges per value. */
+export function countPerBinUnsorted(values: Float64Array, edges: ArrayLike<number>): Float64Array {
+  const counts = new Float64Array(edges.length + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v || v === Infinity || v === -Infinity) continue;
+    let lo = 0;
+    let hi = edges.length;
+    // The bin is the number of edges strictly below v: bin i holds (edge[i-1], edge[i]].
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (edges[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    counts[lo]++;
+  }
+  return counts;
+}
+
 /** Mean and population standard deviation (ddof = 0) of finite values, two passes for accuracy. */
 export function meanAndStd(values: ArrayLike<number>): { mean: number; std: number } | null {
   const n = values.length;

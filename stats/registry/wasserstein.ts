@@ -3,6 +3,7 @@
  * deviations (Evidently's "wasserstein" normed test; threshold 0.1 sd as Evidently's default).
  */
 import { wassersteinDistance } from '../tests/index';
+import { wassersteinLocated } from '../tests/wassersteinLocated';
 import { requireNumerical } from './columnComparison';
 import { registerDriftTest } from './driftTest';
 
@@ -15,7 +16,10 @@ export const wassersteinTest = registerDriftTest({
   run(comparison) {
     const c = requireNumerical(comparison, 'wasserstein');
     return {
-      statistic: wassersteinDistance(c.referenceSorted, c.currentSorted, { sorted: true }) / c.scale,
+      statistic:
+        (c.located
+          ? wassersteinLocated(c.located)
+          : wassersteinDistance(c.referenceSorted, c.currentSorted, { sorted: true })) / c.scale,
       pvalue: null,
     };
   },

@@ -1,10 +1,19 @@
 /**
- * Prepares one current column against its reference profile: one sort (numerical) or one
+ * Prepares one current column against its reference profile: one locate pass (numerical) or one
  * counting pass (categorical), then the bins, range and category counts every test and
  * data-quality check reads. Allocates per column, never per row.
  */
 import type { CategoricalColumnProfile, NumericalColumnProfile } from '../profile/referenceProfile';
-import { countAtMost, countBelow, countPerBin, sortFinite } from '../profile/sortedColumn';
+import { locateColumn, type LocatedColumn } from '../profile/locatedColumn';
+import { referenceIndex, type ReferenceIndex } from '../profile/referenceIndex';
+import {
+  countAtMost,
+  countBelow,
+  countPerBin,
+  countPerBinUnsorted,
+  sortFinite,
+  toFloat64,
+} from '../profile/sortedColumn';
 import type { CategoricalComparison, NumericalComparison } from '../registry/columnComparison';
 
 export interface NumericalColumnScan {
@@ -29,9 +38,15 @@ export interface CategoricalColumnScan {
 
 const sortedSamples = new WeakMap<NumericalColumnProfile, Float64Array>();
 const binCounts = new WeakMap<NumericalColumnProfile, Float64Array>();
+const indexes = new WeakMap<NumericalColumnProfile, ReferenceIndex>();
 
+/**
+ * One locate pass over the column (no sort): KS, Wasserstein and the range check read it
+ * directly; the sorted values (for CvM and Anderson-Darling) and the bin counts (for PSI, JS, KL,
+ * Hellinger) are computed on first use only.
+ */
 export function scanNumerical(reference: NumericalColumnProfile, values: ArrayLike<number>): NumericalColumnScan {
-  const { sorted, missing, nonFinite } = sortFinite(values);
+  const column = toFloat64(values);
   let referenceSorted = sortedSamples.get(reference);
   if (!referenceSorted) {
     referenceSorted = Float64Array.from(reference.sample);
@@ -42,24 +57,52 @@ export function scanNumerical(reference: NumericalColumnProfile, values: ArrayLi
     referenceBinCounts = Float64Array.from(reference.binCounts);
     binCounts.set(reference, referenceBinCounts);
   }
-  const low = reference.schemaMin ?? reference.min;
-  const high = reference.schemaMax ?? reference.max;
-  let outOfRange = 0;
-  if (low !== null && low !== undefined) outOfRange += countBelow(sorted, low);
-  if (high !== null && high !== undefined) outOfRange += sorted.length - countAtMost(sorted, high);
+  let index = indexes.get(reference);
+  if (!index && referenceSorted.length > 0) {
+    index = referenceIndex(referenceSorted);
+    indexes.set(reference, index);
+  }
+  const low = reference.schemaMin ?? reference.min ?? -Infinity;
+  const high = reference.schemaMax ?? reference.max ?? Infinity;
   const std = reference.std ?? 0;
   const scale = std > 0 ? std : Math.max(1, Math.abs(reference.mean ?? 0));
+  let located: LocatedColumn | null = null;
+  let sorted: Float64Array | null = null;
+  let missing: number;
+  let nonFinite: number;
+  let outOfRange: number;
+  if (index) {
+    located = locateColumn(index, column, low, high);
+    ({ missing, nonFinite, outOfRange } = located);
+  } else {
+    // No reference values to place against: the tests will not run, the data-quality checks still do.
+    const split = sortFinite(column);
+    sorted = split.sorted;
+    ({ missing, nonFinite } = split);
+    outOfRange = countBelow(sorted, low) + sorted.length - countAtMost(sorted, high);
+  }
+  const currentCount = column.length - missing - nonFinite;
+  let bins: Float64Array | null = null;
+  const edges = reference.binEdges;
   return {
     comparison: {
       type: 'numerical',
       reference,
       referenceSorted,
-      currentSorted: sorted,
+      located,
+      currentCount,
+      get currentSorted() {
+        sorted ??= sortFinite(column).sorted;
+        return sorted;
+      },
       referenceBinCounts,
-      currentBinCounts: countPerBin(sorted, reference.binEdges),
+      get currentBinCounts() {
+        bins ??= sorted ? countPerBin(sorted, edges) : countPerBinUnsorted(column, edges);
+        return bins;
+      },
       scale,
     },
-    rows: values.length,
+    rows: column.length,
     missing,
     nonFinite,
     outOfRange,

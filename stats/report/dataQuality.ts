@@ -46,7 +46,7 @@ export function numericalFindings(
       message: `${feature}: ${scan.nonFinite} infinite values (excluded from drift tests); the sender produces ±Infinity`,
     });
   }
-  const finite = scan.comparison.currentSorted.length;
+  const finite = scan.comparison.currentCount;
   if (finite > 0 && scan.outOfRange / finite >= policy.dataQuality.outOfRangeShare && scan.outOfRange > 0) {
     const bySchema = ref.schemaMin !== undefined || ref.schemaMax !== undefined;
     const low = ref.schemaMin ?? ref.min;

@@ -69,7 +69,7 @@ export function driftReport(
       const scan = scanNumerical(column, values as ArrayLike<number>);
       findings.push(...numericalFindings(feature, scan, policy));
       comparison = scan.comparison;
-      judgeable = scan.comparison.currentSorted.length;
+      judgeable = scan.comparison.currentCount;
     } else {
       const scan = scanCategorical(column, values as ArrayLike<unknown>);
       findings.push(...categoricalFindings(feature, scan, policy));
@@ -118,7 +118,7 @@ export function driftReport(
     }
     const scan = scanNumerical(p, window.prediction);
     findings.push(...numericalFindings('prediction', scan, policy).filter((f) => f.kind !== 'out_of_range'));
-    const judgeable = scan.comparison.currentSorted.length;
+    const judgeable = scan.comparison.currentCount;
     if (!sufficient || p.finite === 0 || judgeable < policy.minFeatureValues) {
       prediction = unjudged('prediction', 'numerical', policy, previous, 'too few predictions', judgeable);
       prediction.consecutive = previous.predictionConsecutive;

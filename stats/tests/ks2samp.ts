@@ -68,10 +68,17 @@ export function ks2samp(a: Float64Array, b: Float64Array, opts: KsOptions = {}):
     if (diff < minDiff) minDiff = diff;
   }
   const minS = Math.min(Math.max(-minDiff, 0), 1);
-  let d = minS > maxDiff ? minS : maxDiff;
+  return ks2sampPValue(n1, n2, minS > maxDiff ? minS : maxDiff, opts.method);
+}
 
+/**
+ * ks2samp's p-value (and the statistic as scipy reports it, snapped to the lattice in the exact
+ * case) for a statistic d of samples of sizes n1 and n2, with ks2samp's method rules.
+ */
+export function ks2sampPValue(n1: number, n2: number, statistic: number, requested?: KsOptions['method']): TestResult {
+  let d = statistic;
   const g = greatestCommonDivisor(n1, n2);
-  let method = opts.method ?? 'auto';
+  let method = requested ?? 'auto';
   if (method === 'auto') method = Math.max(n1, n2) <= MAX_AUTO_EXACT_N ? 'exact' : 'asymp';
   else if (method === 'exact' && n1 / g >= INT32_MAX / (n2 / g)) method = 'asymp';
 
@@ -80,7 +87,7 @@ export function ks2samp(a: Float64Array, b: Float64Array, opts: KsOptions = {}):
     const h = roundHalfEven(d * lcm);
     d = h / lcm;
     if (h === 0) return { statistic: d, pvalue: 1 };
-    if (opts.method !== 'exact' && n1 !== n2 && Math.min(n1, n2) >= 100 && n1 * n2 * d > EXPENSIVE_EXACT_WORK) {
+    if (requested !== 'exact' && n1 !== n2 && Math.min(n1, n2) >= 100 && n1 * n2 * d > EXPENSIVE_EXACT_WORK) {
       const asymptotic = asymptoticPValue(n1, n2, d);
       if (asymptotic < NEGLIGIBLE_PVALUE) return { statistic: d, pvalue: asymptotic };
     }
