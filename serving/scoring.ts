@@ -9,6 +9,7 @@ import type { PredictionRow, PredictionStage } from '../store/predictions';
 import type { LiveModel, LiveVersion } from './liveModels';
 import type { ServingContext } from './context';
 import { predictionId } from './predictionId';
+import { assertStorableRows } from './storableText';
 
 /** Epoch milliseconds with microsecond fraction: a shadow row shares its request's id, so it needs its own ts. */
 export function nowMicros(): number {
@@ -77,6 +78,7 @@ export async function scoreRequest(
   rows: readonly FeatureRow[],
   startedAt: number,
 ): Promise<ScoredRequest> {
+  assertStorableRows(model.name, model.features, rows);
   const ts = nowMicros();
   const { batch, offset, n } = await served.batcher.score(rows);
   const ids = new Array<string>(n);
