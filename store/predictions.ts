@@ -37,10 +37,19 @@ export interface ServingErrorRow {
 const PREDICTION_COLUMNS = '(id, model, version, stage, ts, features, outputs, score, label, latency_ms)';
 const ERROR_COLUMNS = '(ts, model, version, stage, status, reason)';
 
-/** Escapes a value for COPY text format: backslash, tab, newline and carriage return are the only specials. */
+/**
+ * Escapes a value for COPY text format: backslash, tab, newline and carriage return are the only
+ * specials. A NUL cannot be stored in text at all: it is written as U+FFFD.
+ */
 function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+  // eslint-disable-next-line no-control-regex
+  return /[\\\t\n\r\u0000]/.test(value)
+    ? value
+        .replace(/\\/g, '\\\\')
+        .replace(/\t/g, '\\t')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replaceAll('\u0000', '\ufffd')
     : value;
 }
 
