@@ -60,6 +60,7 @@ export class CopyBuffer<T> {
   private rows: T[] = [];
   /** Rows in the COPY under way: they still count against the bound until PostgreSQL has them. */
   private inFlight = 0;
+  private inFlightChunks: T[][] = [];
   private readonly clients: Array<pg.Client | null>;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -103,6 +104,12 @@ export class CopyBuffer<T> {
     this.written.inc(0);
     this.failures.inc(0);
     this.queueGauge.set(0);
+  }
+
+  /** Rows buffered or in the COPY under way, not yet in PostgreSQL (the labels route looks ids up here). */
+  *pending(): Iterable<T> {
+    for (const chunk of this.inFlightChunks) yield* chunk;
+    yield* this.rows;
   }
 
   get queued(): number {
@@ -187,6 +194,7 @@ export class CopyBuffer<T> {
       chunks.push(this.rows.slice(from, Math.min(take, from + chunkSize)));
     this.rows = this.rows.slice(take);
     this.inFlight = take;
+    this.inFlightChunks = chunks;
     try {
       const results = await Promise.allSettled(
         chunks.map(async (chunk, stream) => {
@@ -240,6 +248,7 @@ export class CopyBuffer<T> {
       }
     } finally {
       this.inFlight = 0;
+      this.inFlightChunks = [];
       this.queueGauge.set(this.queued);
     }
   }
