@@ -64,7 +64,7 @@ function copyNumber(value: number | null): string {
 /** ISO-8601 UTC with microseconds, from epoch milliseconds that may carry a fraction. */
 export function isoMicros(ts: number): string {
   const ms = Math.floor(ts);
-  const micros = Math.round((ts - ms) * 1000);
+  const micros = Math.min(999, Math.round((ts - ms) * 1000));
   const iso = new Date(ms).toISOString();
   return micros === 0 ? iso : `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }
