@@ -2,9 +2,12 @@
  * Hostile single requests against a real prediction server and PostgreSQL: each is answered with a
  * clear 4xx (never a 500, never PostgreSQL's own text) and leaves the log and the monitor working.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/index';
-import type { PredictionServer } from '../../serving/index';
+import { scoreCsv, type PredictionServer } from '../../serving/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { addVersion, postJson, registerLoans, serve, v1Spec } from '../serving/support';
 
@@ -227,5 +230,20 @@ describe('metrics label cardinality', () => {
     expect(text).toMatch(
       /driftloop_requests_total\{model="_unknown",version="none",route="v1_predict",status="404"\} 40/,
     );
+  });
+});
+
+describe('batch scoring (driftloop predict)', () => {
+  it('refuses a CSV value holding a NUL, naming its row and column, before logging anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driftloop-hostile-'));
+    try {
+      const input = join(dir, 'nul.csv');
+      writeFileSync(input, 'x1,x2,c\n1,2,a\n3,4,b\u0000c\n');
+      await expect(scoreCsv({ db: tdb.db, model: 'loans', input, log: true })).rejects.toThrow(
+        /row 2, column "c" holds a NUL/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
