@@ -285,8 +285,14 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
           dataQuality: report?.dataQuality ?? null,
           multivariate: report?.multivariate ?? null,
           report: report
-            ? { status: report.status, flaggedFeatures: report.flaggedFeatures, policy: report.policy, reason }
-            : { reason },
+            ? {
+                status: report.status,
+                flaggedFeatures: report.flaggedFeatures,
+                policy: report.policy,
+                reason,
+                skippedRows: read.skippedRows,
+              }
+            : { reason, skippedRows: read.skippedRows },
           // An unjudged window hands the previous state on unchanged.
           state: report?.state ?? null,
           durationMs,
@@ -305,6 +311,12 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
           'driftVerdicts',
           { model: req.model, verdict: 'not_drifted' },
           report.features.length - drifted,
+        );
+      }
+      if (read.skippedRows > 0) {
+        logger.warn(
+          { model: req.model, version: production.version, driftRunId, skippedRows: read.skippedRows },
+          `monitor window: skipped ${read.skippedRows} logged row(s) whose features PostgreSQL cannot read as jsonb`,
         );
       }
       return {

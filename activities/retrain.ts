@@ -229,6 +229,12 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
         }),
       );
       await updateRetrainRun(db, req.workflowId, req.runId, { datasetId: dataset.id });
+      if (dataset.skippedRows > 0) {
+        logger.warn(
+          { model: req.model, datasetId: dataset.id, skippedRows: dataset.skippedRows },
+          `retrain dataset: skipped ${dataset.skippedRows} labeled row(s) whose features PostgreSQL cannot read as jsonb`,
+        );
+      }
       if (dataset.holdoutRows < MIN_HOLDOUT_ROWS || dataset.trainRows < MIN_HOLDOUT_ROWS) {
         throw new InsufficientDataError(
           `model ${req.model}: retrain dataset ${dataset.id} has ${dataset.trainRows} training and ${dataset.holdoutRows} holdout rows ` +

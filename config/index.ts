@@ -35,6 +35,14 @@ export const configSchema = z.object({
   workerMetricsPort: port.default(9464),
   /** Bearer token required on write endpoints (labels, admin) when set. */
   apiToken: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Bearer token required on inference (predict, infer, model metadata) when set; the write token works too. */
+  inferenceToken: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Hostile-input limits of the prediction server (README "Hostile input"). */
+  serveMaxJsonDepth: z.coerce.number().int().min(4).max(1000).default(64),
+  serveRequestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+  serveSocketTimeoutMs: z.coerce.number().int().min(100).default(60_000),
+  serveKeepAliveTimeoutMs: z.coerce.number().int().min(100).default(5_000),
+  serveMaxRequestsPerSocket: z.coerce.number().int().min(0).default(10_000),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Base URLs used to build links in alerts. */
   grafanaUrl: z.string().url().default('http://localhost:3000'),
@@ -63,6 +71,12 @@ export const envNames: Record<keyof DriftloopConfig, string> = {
   grpcPort: 'DRIFTLOOP_GRPC_PORT',
   workerMetricsPort: 'DRIFTLOOP_WORKER_METRICS_PORT',
   apiToken: 'DRIFTLOOP_API_TOKEN',
+  inferenceToken: 'DRIFTLOOP_INFERENCE_TOKEN',
+  serveMaxJsonDepth: 'DRIFTLOOP_SERVE_MAX_JSON_DEPTH',
+  serveRequestTimeoutMs: 'DRIFTLOOP_SERVE_REQUEST_TIMEOUT_MS',
+  serveSocketTimeoutMs: 'DRIFTLOOP_SERVE_SOCKET_TIMEOUT_MS',
+  serveKeepAliveTimeoutMs: 'DRIFTLOOP_SERVE_KEEP_ALIVE_TIMEOUT_MS',
+  serveMaxRequestsPerSocket: 'DRIFTLOOP_SERVE_MAX_REQUESTS_PER_SOCKET',
   logLevel: 'LOG_LEVEL',
   grafanaUrl: 'DRIFTLOOP_GRAFANA_URL',
   temporalUiUrl: 'DRIFTLOOP_TEMPORAL_UI_URL',

@@ -16,6 +16,7 @@ import type { Db } from '../store/db';
 import { getModel, getModelOnnx, getVersionInStage, NotFoundError } from '../store/models';
 import { copyPredictionsOnce, type PredictionRow } from '../store/predictions';
 import { outputsOf } from './scoring';
+import { assertStorable } from './storableText';
 
 export type BatchSource = { kind: 'csv'; path: string } | { kind: 'query'; sql: string; params?: unknown[] };
 
@@ -90,7 +91,10 @@ function featureRow(
         );
       }
       out[f.name] = n;
-    } else out[f.name] = String(v);
+    } else {
+      out[f.name] = String(v);
+      assertStorable(out[f.name] as string, `model ${model}: row ${row + 1}, column "${f.name}"`);
+    }
   }
   return out;
 }

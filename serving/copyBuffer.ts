@@ -2,6 +2,8 @@
  * A bounded buffer of rows written to PostgreSQL by batched COPY, off the request path.
  * When PostgreSQL is slow or down the rows stay buffered and the COPY is retried with backoff;
  * when the buffer is full new rows are dropped, counted in metrics and logged (never silently).
+ * A row PostgreSQL refuses (a data error, not an outage) is isolated and dropped with a count and
+ * a log line, so it never blocks the rows behind it.
  */
 import pg from 'pg';
 import type { Logger } from '../config/logger';
@@ -37,10 +39,28 @@ export interface CopyBufferOptions<T> {
 /** Below this many waiting rows a flush uses one stream: splitting small COPYs only adds round trips. */
 const PARALLEL_FLUSH_MIN_ROWS = 2_000;
 
+/**
+ * A COPY that failed because of a row it carried, not because of the connection: retrying the same
+ * rows would fail forever. PostgreSQL data exceptions (class 22), integrity violations (23) and
+ * program limits (54, e.g. a row too large); or a row the line formatter itself could not write.
+ */
+export function isRowError(err: unknown): boolean {
+  if (err instanceof TypeError || err instanceof RangeError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/** The 0-based row a COPY error names ("COPY t, line 3, column x: …"), when PostgreSQL names one. */
+function failedRow(err: unknown): number | null {
+  const match = /\bline (\d+)/.exec((err as { where?: string } | null)?.where ?? '');
+  return match ? Number(match[1]) - 1 : null;
+}
+
 export class CopyBuffer<T> {
   private rows: T[] = [];
   /** Rows in the COPY under way: they still count against the bound until PostgreSQL has them. */
   private inFlight = 0;
+  private inFlightChunks: T[][] = [];
   private readonly clients: Array<pg.Client | null>;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -58,8 +78,12 @@ export class CopyBuffer<T> {
   private readonly written;
   private readonly dropped;
   private readonly failures;
-  /** Totals since start, for tests and shutdown reports. */
-  readonly totals = { written: 0, dropped: 0, failedFlushes: 0 };
+  private readonly rejected;
+  private rejectWindowStart = 0;
+  private rejectLinesInWindow = 0;
+  private rejectedUnlogged = 0;
+  /** Totals since start, for tests and shutdown reports; rejected rows are those PostgreSQL refused. */
+  readonly totals = { written: 0, dropped: 0, rejected: 0, failedFlushes: 0 };
 
   constructor(private readonly options: CopyBufferOptions<T>) {
     this.maxBufferRows = options.maxBufferRows ?? 200_000;
@@ -73,11 +97,19 @@ export class CopyBuffer<T> {
     this.written = options.metrics.logWrittenRows.labels(options.table);
     this.dropped = options.metrics.logDroppedRows.labels(options.table);
     this.failures = options.metrics.logFlushFailures.labels(options.table);
+    this.rejected = options.metrics.logRejectedRows.labels(options.table);
     // Export zeros from the start: "no loss" must be visible, not an absent series.
     this.dropped.inc(0);
+    this.rejected.inc(0);
     this.written.inc(0);
     this.failures.inc(0);
     this.queueGauge.set(0);
+  }
+
+  /** Rows buffered or in the COPY under way, not yet in PostgreSQL (the labels route looks ids up here). */
+  *pending(): Iterable<T> {
+    for (const chunk of this.inFlightChunks) yield* chunk;
+    yield* this.rows;
   }
 
   get queued(): number {
@@ -162,6 +194,7 @@ export class CopyBuffer<T> {
       chunks.push(this.rows.slice(from, Math.min(take, from + chunkSize)));
     this.rows = this.rows.slice(take);
     this.inFlight = take;
+    this.inFlightChunks = chunks;
     try {
       const results = await Promise.allSettled(
         chunks.map(async (chunk, stream) => {
@@ -171,18 +204,27 @@ export class CopyBuffer<T> {
       );
       const failed: T[] = [];
       let firstError: unknown = null;
+      const isolations: Array<Promise<void>> = [];
       results.forEach((result, stream) => {
         if (result.status === 'fulfilled') {
-          this.totals.written += chunks[stream].length;
-          this.written.inc(chunks[stream].length);
+          this.landed(chunks[stream].length);
+          return;
+        }
+        this.resetClient(stream);
+        if (isRowError(result.reason)) {
+          isolations.push(
+            this.isolate(stream, chunks[stream], result.reason).then((unwritten) => {
+              if (unwritten.rows.length === 0) return;
+              firstError ??= unwritten.error;
+              failed.push(...unwritten.rows);
+            }),
+          );
           return;
         }
         firstError ??= result.reason;
         failed.push(...chunks[stream]);
-        const client = this.clients[stream];
-        this.clients[stream] = null;
-        client?.end().catch(() => undefined);
       });
+      await Promise.all(isolations);
       if (failed.length === 0) {
         if (this.retryDelayMs > 0) {
           this.options.logger.info(
@@ -206,8 +248,112 @@ export class CopyBuffer<T> {
       }
     } finally {
       this.inFlight = 0;
+      this.inFlightChunks = [];
       this.queueGauge.set(this.queued);
     }
+  }
+
+  private landed(n: number): void {
+    this.totals.written += n;
+    this.written.inc(n);
+  }
+
+  private resetClient(stream: number): void {
+    const client = this.clients[stream];
+    this.clients[stream] = null;
+    client?.end().catch(() => undefined);
+  }
+
+  private async writeChunk(stream: number, rows: readonly T[]): Promise<void> {
+    const client = await this.connect(stream);
+    try {
+      await this.withTimeout(client, this.options.write(client, rows));
+    } catch (err) {
+      this.resetClient(stream);
+      throw err;
+    }
+  }
+
+  /**
+   * Splits a chunk whose COPY failed on a row until the refused rows stand alone, drops those and
+   * lands the rest: cut at the line PostgreSQL names, else halve. Each step removes a row or halves a
+   * part, so it ends. Returns the rows left unwritten by an outage met on the way (kept for retry).
+   */
+  private async isolate(stream: number, rows: T[], error: unknown): Promise<{ rows: T[]; error: unknown }> {
+    const parts: Array<{ rows: T[]; error: unknown }> = [{ rows, error }];
+    while (parts.length > 0) {
+      const part = parts.shift()!;
+      if (part.rows.length === 1) {
+        this.reject(part.rows[0], part.error);
+        continue;
+      }
+      const line = failedRow(part.error);
+      let pieces: T[][];
+      if (line !== null && line >= 0 && line < part.rows.length) {
+        this.reject(part.rows[line], part.error);
+        pieces = [part.rows.slice(0, line), part.rows.slice(line + 1)];
+      } else {
+        const half = part.rows.length >> 1;
+        pieces = [part.rows.slice(0, half), part.rows.slice(half)];
+      }
+      for (let p = 0; p < pieces.length; p++) {
+        const piece = pieces[p];
+        if (piece.length === 0) continue;
+        try {
+          await this.writeChunk(stream, piece);
+          this.landed(piece.length);
+        } catch (err) {
+          if (isRowError(err)) {
+            parts.push({ rows: piece, error: err });
+            continue;
+          }
+          const unwritten = pieces
+            .slice(p)
+            .flat()
+            .concat(...parts.map((x) => x.rows));
+          return { rows: unwritten, error: err };
+        }
+      }
+    }
+    return { rows: [], error: null };
+  }
+
+  /** Drops one row PostgreSQL refused: counted, and logged with its error and a bounded preview (20 lines a second at most). */
+  private reject(row: T, error: unknown): void {
+    this.totals.rejected++;
+    this.rejected.inc();
+    const now = Date.now();
+    if (now - this.rejectWindowStart >= 1_000) {
+      if (this.rejectedUnlogged > 0) {
+        this.options.logger.error(
+          { table: this.options.table, rejected: this.rejectedUnlogged },
+          `${this.options.table} log: PostgreSQL refused ${this.rejectedUnlogged} more row(s) (not logged one by one); dropped them`,
+        );
+      }
+      this.rejectWindowStart = now;
+      this.rejectLinesInWindow = 0;
+      this.rejectedUnlogged = 0;
+    }
+    if (this.rejectLinesInWindow >= 20) {
+      this.rejectedUnlogged++;
+      return;
+    }
+    this.rejectLinesInWindow++;
+    let preview: string;
+    try {
+      preview = JSON.stringify(row).slice(0, 500);
+    } catch {
+      preview = String(row).slice(0, 500);
+    }
+    this.options.logger.error(
+      {
+        table: this.options.table,
+        err: (error as Error)?.message,
+        code: (error as { code?: string })?.code,
+        row: preview,
+      },
+      `${this.options.table} log: PostgreSQL refused a row; dropped it so the rows behind it land`,
+    );
   }
 
   /** A PostgreSQL that accepts the connection but never answers must not stall the log forever. */

@@ -11,6 +11,7 @@ export interface ServingMetrics {
   logWrittenRows: Counter<'table'>;
   logDroppedRows: Counter<'table'>;
   logFlushFailures: Counter<'table'>;
+  logRejectedRows: Counter<'table'>;
   modelLoads: Counter<'model' | 'version' | 'stage' | 'result'>;
   modelsLive: Gauge<'model' | 'version' | 'stage'>;
 }
@@ -68,6 +69,12 @@ export function createServingMetrics(options: { defaultMetrics?: boolean } = {})
     logFlushFailures: new Counter({
       name: 'driftloop_log_flush_failures_total',
       help: 'COPY batches that failed and were kept for a retry',
+      labelNames: ['table'],
+      registers,
+    }),
+    logRejectedRows: new Counter({
+      name: 'driftloop_log_rejected_rows_total',
+      help: 'Rows PostgreSQL refused (a data error, not an outage): isolated and dropped so the rows behind them land',
       labelNames: ['table'],
       registers,
     }),

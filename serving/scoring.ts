@@ -9,12 +9,8 @@ import type { PredictionRow, PredictionStage } from '../store/predictions';
 import type { LiveModel, LiveVersion } from './liveModels';
 import type { ServingContext } from './context';
 import { InputError } from './featureInput';
-import { predictionId } from './predictionId';
-
-/** Epoch milliseconds with microsecond fraction: a shadow row shares its request's id, so it needs its own ts. */
-export function nowMicros(): number {
-  return performance.timeOrigin + performance.now();
-}
+import { predictionId, predictionTime } from './predictionId';
+import { assertStorableRows } from './storableText';
 
 export interface ScoredRequest {
   served: LiveVersion;
@@ -92,11 +88,11 @@ export async function scoreRequest(
   rows: readonly FeatureRow[],
   startedAt: number,
 ): Promise<ScoredRequest> {
-  const ts = nowMicros();
+  assertStorableRows(model.name, model.features, rows);
+  const ts = predictionTime();
   const { batch, offset, n } = await served.batcher.score(rows);
   const ids = new Array<string>(n);
-  const now = Date.now();
-  for (let i = 0; i < n; i++) ids[i] = predictionId(now);
+  for (let i = 0; i < n; i++) ids[i] = predictionId(ts);
   const durable = model.policy.predictionLog.mode === 'durable' ? ([] as PredictionRow[]) : null;
   logRows(ctx, served, served.stage, rows, batch, offset, ids, ts, performance.now() - startedAt, durable);
   if (durable) await commitDurably(ctx, model.name, durable);
@@ -104,7 +100,18 @@ export async function scoreRequest(
     const shadowStarted = performance.now();
     shadow.batcher.score(rows).then(
       (s) =>
-        logRows(ctx, shadow, 'shadow', rows, s.batch, s.offset, ids, nowMicros(), performance.now() - shadowStarted),
+        // The shadow's rows share the request's ids, so their ts must differ: at least 2 µs later.
+        logRows(
+          ctx,
+          shadow,
+          'shadow',
+          rows,
+          s.batch,
+          s.offset,
+          ids,
+          Math.max(predictionTime(), ts + 0.002),
+          performance.now() - shadowStarted,
+        ),
       (err: Error) => {
         ctx.logger.warn({ model: model.name, version: shadow.version, err: err.message }, 'shadow scoring failed');
         ctx.errorLog.push({

@@ -21,7 +21,10 @@ import { InputError } from './featureInput';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/server';
 import { LiveModels } from './liveModels';
 import { createServingMetrics, type ServingMetrics } from './metrics';
+import { installBoundedJsonParser } from './boundedJson';
+import { connectionLimits } from './limits';
 import { adminRoutes } from './routes/admin';
+import { requireInferenceToken } from './routes/auth';
 import { inferenceRoutes } from './routes/inference';
 import { labelRoutes } from './routes/labels';
 import { metricsRoutes } from './routes/metrics';
@@ -29,6 +32,7 @@ import { predictRoutes } from './routes/predict';
 import { StageListener } from './stageListener';
 import { compressionPlugin } from './compression';
 import { openApiPlugin } from './openapi';
+import { unstorableReason } from './storableText';
 
 export interface ServerOptions {
   config: DriftloopConfig;
@@ -202,8 +206,23 @@ function errorReply(reply: FastifyReply, status: number, message: string): Buffe
 }
 
 function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
-  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ...connectionLimits(ctx.config),
+  });
+  installBoundedJsonParser(app, ctx.config.serveMaxJsonDepth);
   app.decorateRequest('servedBy', null);
+  app.addHook('onRequest', requireInferenceToken(ctx));
+  // A path parameter PostgreSQL cannot store (…/models/a%00b/…) is refused before any route uses it.
+  app.addHook('preValidation', async (request) => {
+    for (const [key, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
+      const reason = typeof value === 'string' ? unstorableReason(value) : null;
+      if (reason) throw new InputError(`path parameter "${key}" ${reason}; remove or replace that character`);
+    }
+  });
   app.addHook('onRequest', async (request) => {
     (request as unknown as { startedAt: number }).startedAt = performance.now();
   });
@@ -212,9 +231,11 @@ function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
     if (!by?.model) return;
     const version = by.version === undefined ? 'none' : String(by.version);
     const route = by.route ?? 'unknown';
-    ctx.metrics.requests.inc({ model: by.model, version, route, status: String(reply.statusCode) });
+    // Label values stay bounded: requests for models this server does not serve share one value.
+    const model = ctx.models.get(by.model) ? by.model : '_unknown';
+    ctx.metrics.requests.inc({ model, version, route, status: String(reply.statusCode) });
     const started = (request as unknown as { startedAt: number }).startedAt;
-    ctx.metrics.requestSeconds.observe({ model: by.model, version, route }, (performance.now() - started) / 1000);
+    ctx.metrics.requestSeconds.observe({ model, version, route }, (performance.now() - started) / 1000);
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     let status: number;
@@ -233,9 +254,19 @@ function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
           ? `request body is larger than ${app.initialConfig.bodyLimit} bytes; split it into smaller requests`
           : error.message;
     } else {
+      // Never the error's own text (it may be PostgreSQL's): the log has it under the request id.
       status = 500;
-      message = `internal error: ${error.message}`;
-      ctx.logger.error({ err: error.message, stack: error.stack, url: request.url }, 'request failed');
+      message = `internal error (request ${request.id}); the server log has the details`;
+      ctx.logger.error(
+        {
+          reqId: request.id,
+          err: error.message,
+          code: (error as { code?: string }).code,
+          stack: error.stack,
+          url: request.url,
+        },
+        'request failed',
+      );
     }
     const by = request.servedBy;
     const model = by?.model ?? (request.params as { name?: string } | undefined)?.name;
@@ -246,7 +277,8 @@ function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
         version: by?.version ?? null,
         stage: by?.stage ?? null,
         status,
-        reason: message.slice(0, 2000),
+        // The error log is internal: it keeps the real cause of a 500.
+        reason: (status === 500 ? `internal error: ${error.message}` : message).slice(0, 2000),
       });
     }
     return errorReply(reply, status, message);

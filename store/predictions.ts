@@ -37,10 +37,19 @@ export interface ServingErrorRow {
 const PREDICTION_COLUMNS = '(id, model, version, stage, ts, features, outputs, score, label, latency_ms)';
 const ERROR_COLUMNS = '(ts, model, version, stage, status, reason)';
 
-/** Escapes a value for COPY text format: backslash, tab, newline and carriage return are the only specials. */
+/**
+ * Escapes a value for COPY text format: backslash, tab, newline and carriage return are the only
+ * specials. A NUL cannot be stored in text at all: it is written as U+FFFD.
+ */
 function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+  // eslint-disable-next-line no-control-regex
+  return /[\\\t\n\r\u0000]/.test(value)
+    ? value
+        .replace(/\\/g, '\\\\')
+        .replace(/\t/g, '\\t')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replaceAll('\u0000', '\ufffd')
     : value;
 }
 
@@ -55,7 +64,7 @@ function copyNumber(value: number | null): string {
 /** ISO-8601 UTC with microseconds, from epoch milliseconds that may carry a fraction. */
 export function isoMicros(ts: number): string {
   const ms = Math.floor(ts);
-  const micros = Math.round((ts - ms) * 1000);
+  const micros = Math.min(999, Math.round((ts - ms) * 1000));
   const iso = new Date(ms).toISOString();
   return micros === 0 ? iso : `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }
@@ -184,8 +193,12 @@ export interface LabelInput {
   label: string;
 }
 
-/** Attaches late ground truth; a second label for the same prediction replaces the first. Returns rows written. */
-export async function upsertLabels(db: Queryable, model: string, labels: readonly LabelInput[]): Promise<number> {
+/**
+ * Attaches late ground truth; a second label for the same prediction replaces the first (also within
+ * one call: the last wins, as one statement cannot update a row twice). Returns rows written.
+ */
+export async function upsertLabels(db: Queryable, model: string, given: readonly LabelInput[]): Promise<number> {
+  const labels = [...new Map(given.map((l) => [l.id, l])).values()];
   if (labels.length === 0) return 0;
   const { rowCount } = await db.query(
     `INSERT INTO labels (prediction_id, model, label)
@@ -194,6 +207,26 @@ export async function upsertLabels(db: Queryable, model: string, labels: readonl
     [model, labels.map((l) => l.id), labels.map((l) => l.label)],
   );
   return rowCount ?? 0;
+}
+
+/**
+ * The model each logged prediction id belongs to; ids not in the log are absent. `between` bounds
+ * `ts` so PostgreSQL reads only the daily partitions that can hold the ids.
+ */
+export async function modelsOfPredictions(
+  db: Queryable,
+  ids: readonly string[],
+  between?: { from: Date; to: Date },
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const params: unknown[] = [ids];
+  let where = 'id = ANY($1::uuid[])';
+  if (between) {
+    params.push(between.from, between.to);
+    where += ' AND ts >= $2 AND ts < $3';
+  }
+  const { rows } = await db.query(`SELECT DISTINCT id, model FROM predictions WHERE ${where}`, params);
+  return new Map(rows.map((r) => [r.id as string, r.model as string]));
 }
 
 export interface PredictionWindow {

@@ -7,12 +7,15 @@
 import type { FeatureSpec } from '../config/model';
 import type { FeatureRow } from '../onnx/model';
 import { withTransaction, type Db, type Queryable } from './db';
+import { safeFeaturesJsonb } from './window';
 
 export interface RetrainDataset {
   id: number;
   model: string;
   referenceRows: number;
   recentRows: number;
+  /** Labeled recent rows left out because their stored features cannot be read as jsonb. */
+  skippedRows: number;
   trainRows: number;
   holdoutRows: number;
   holdoutFrom: Date | null;
@@ -27,6 +30,7 @@ function toDataset(r: Record<string, unknown>): RetrainDataset {
     model: r.model as string,
     referenceRows: r.reference_rows as number,
     recentRows: r.recent_rows as number,
+    skippedRows: r.skipped_rows as number,
     trainRows: r.train_rows as number,
     holdoutRows: r.holdout_rows as number,
     holdoutFrom: (r.holdout_from as Date | null) ?? null,
@@ -85,10 +89,18 @@ export async function assembleRetrainDataset(db: Db, req: AssembleRequest): Prom
       `CREATE TEMP TABLE assembled ON COMMIT DROP AS
        SELECT ts, features, label, true AS reference FROM training_rows WHERE model = $1 AND dataset = ANY($2)
        UNION ALL
-       (SELECT p.ts, p.features::jsonb, l.label, false FROM predictions p JOIN labels l ON l.prediction_id = p.id
-        WHERE p.model = $1 AND p.ts >= $3 AND p.ts < $4 AND p.stage <> 'shadow'
+       (SELECT p.ts, pf.f, l.label, false FROM predictions p JOIN labels l ON l.prediction_id = p.id
+        CROSS JOIN LATERAL (SELECT ${safeFeaturesJsonb} AS f) pf
+        WHERE p.model = $1 AND p.ts >= $3 AND p.ts < $4 AND p.stage <> 'shadow' AND pf.f IS NOT NULL
         ORDER BY p.ts DESC LIMIT $5)`,
       [req.model, req.referenceDatasets, req.recentFrom, req.recentTo, req.maxRecentRows],
+    );
+    // Rows the jsonb cast refuses (stored before the border refused such values) are left out, and counted.
+    const skipped = await client.query(
+      `SELECT count(*)::int AS n FROM predictions p JOIN labels l ON l.prediction_id = p.id
+       WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.stage <> 'shadow'
+         AND strpos(p.features::text, '\\u') > 0 AND driftloop_jsonb_or_null(p.features) IS NULL`,
+      [req.model, req.recentFrom, req.recentTo],
     );
     // Time-based holdout: the newest share of rows, ties in ts broken by a hash so the split is reproducible.
     await client.query(
@@ -105,9 +117,10 @@ export async function assembleRetrainDataset(db: Db, req: AssembleRequest): Prom
          recent_rows = (SELECT count(*) FROM assembled WHERE NOT reference),
          train_rows = (SELECT count(*) FROM training_rows WHERE model = $2 AND dataset = $3),
          holdout_rows = (SELECT count(*) FROM training_rows WHERE model = $2 AND dataset = $4),
-         holdout_from = (SELECT min(ts) FROM training_rows WHERE model = $2 AND dataset = $4)
+         holdout_from = (SELECT min(ts) FROM training_rows WHERE model = $2 AND dataset = $4),
+         skipped_rows = $5
        WHERE id = $1 RETURNING *`,
-      [id, req.model, datasetName(id, 'train'), datasetName(id, 'holdout')],
+      [id, req.model, datasetName(id, 'train'), datasetName(id, 'holdout'), skipped.rows[0].n],
     );
     return toDataset(rows[0]);
   });

@@ -35,6 +35,8 @@ export interface PredictionWindow {
   window: DataWindow;
   /** Rows of the version in the range, before sampling. */
   rowsInWindow: number;
+  /** Sampled rows skipped because their stored features cannot be read as jsonb (see safeFeaturesJsonb). */
+  skippedRows: number;
   /** Sampled rows with a label. */
   labeledRows: number;
   /** The class index each sampled row was predicted as (NaN when unknown); null for regression. */
@@ -58,6 +60,13 @@ export function hashThreshold(rate: number): bigint {
   const threshold = (share * (1n << 64n)) / scale - (1n << 63n);
   return threshold >= 1n << 63n ? (1n << 63n) - 1n : threshold;
 }
+
+/**
+ * The features column as jsonb, NULL for a row the cast refuses (a NUL or lone surrogate escape that
+ * json accepted). Only rows holding a \u escape pay for the guarded cast.
+ */
+export const safeFeaturesJsonb = `CASE WHEN strpos(p.features::text, '\\u') > 0 THEN driftloop_jsonb_or_null(p.features)
+  ELSE p.features::jsonb END`;
 
 export async function readPredictionWindow(db: Queryable, req: WindowRequest): Promise<PredictionWindow> {
   const stages = req.stages ?? ['production', 'batch'];
@@ -84,16 +93,18 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
   }
   const { rows } = await db.query({
     // The label is looked up per sampled row (a primary-key probe): a join let the planner hash the whole labels table.
-    text: `SELECT p.score, p.label, (SELECT l.label FROM labels l WHERE l.prediction_id = p.id)${columns.length ? ', ' + columns.join(', ') : ''}
+    text: `SELECT p.score, p.label, (SELECT l.label FROM labels l WHERE l.prediction_id = p.id), pf.f IS NULL${columns.length ? ', ' + columns.join(', ') : ''}
            FROM predictions p
            -- features are stored as json (cheap to log); parse each sampled row once.
-           CROSS JOIN LATERAL (SELECT p.features::jsonb AS f) pf
+           CROSS JOIN LATERAL (SELECT ${safeFeaturesJsonb} AS f) pf
            WHERE p.model = $1 AND p.version = $2 AND p.ts >= $3 AND p.ts < $4 AND p.stage = ANY($5)
            ${sample}`,
     values: params,
     rowMode: 'array',
   });
-  const n = rows.length;
+  let skippedRows = 0;
+  for (const row of rows) if ((row as unknown[])[3] === true) skippedRows++;
+  const n = rows.length - skippedRows;
   const classIndex = new Map((req.classes ?? []).map((c, i) => [c, i]));
   const prediction = new Float64Array(n);
   const labels = new Float64Array(n);
@@ -105,8 +116,9 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
     else categorical[f.name] = new Array<string | null>(n);
   }
   let labeledRows = 0;
-  for (let i = 0; i < n; i++) {
-    const row = rows[i] as unknown[];
+  for (let r = 0, i = 0; r < rows.length; r++) {
+    const row = rows[r] as unknown[];
+    if (row[3] === true) continue;
     const score = row[0] as number | null;
     prediction[i] = score === null ? NaN : score;
     if (predictedClass) predictedClass[i] = encodeLabel(row[1] as string | null, req.task, classIndex);
@@ -115,14 +127,16 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
     if (!Number.isNaN(label)) labeledRows++;
     for (let j = 0; j < req.features.length; j++) {
       const f = req.features[j];
-      const v = row[3 + j];
+      const v = row[4 + j];
       if (f.type === 'numerical') numerical[f.name][i] = v === null ? NaN : (v as number);
       else categorical[f.name][i] = v as string | null; // non-strings pass through for the type-error check
     }
+    i++;
   }
   return {
     window: { rows: n, numerical, categorical, prediction, labels },
     rowsInWindow,
+    skippedRows,
     labeledRows,
     predictedClass,
   };
