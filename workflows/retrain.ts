@@ -237,8 +237,9 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
 
     if (input.requireApproval ?? plan.approval.required) {
       await step('awaiting_approval');
-      status.awaitingApproval = true;
       await db.setRetrainStep({ workflowId, runId, step: 'awaiting_approval', status: 'awaiting_approval' });
+      // Said only once recorded: whoever reads "awaiting approval" from the query finds the row saying so too.
+      status.awaitingApproval = true;
       if (input.trigger === 'drift' || input.trigger === 'performance') {
         await notifyIncident({
           model: input.model,

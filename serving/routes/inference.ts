@@ -200,7 +200,7 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseInferBody(body as Buffer, request.headers[INFERENCE_HEADER]));
+      done(null, parseInferBody(body as Buffer, request.headers[INFERENCE_HEADER], ctx.config.serveMaxJsonDepth));
     } catch (err) {
       done(err as Error, undefined);
     }
