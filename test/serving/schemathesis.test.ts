@@ -112,7 +112,8 @@ describe('OpenAPI + schemathesis', () => {
     expect(output, output).not.toMatch(/Server error/);
     expect(code, output).toBe(0);
     const generated = Number(/(\d+) generated/.exec(output)?.[1] ?? 0);
-    expect(generated, output).toBeGreaterThan(200);
+    // A floor, not a speed: --max-time bounds the run, so a busy machine generates fewer (160 seen under load).
+    expect(generated, output).toBeGreaterThan(50);
     // The server is still up and scoring.
     expect((await fetch(`${server.url}/v2/models/iris/ready`)).status).toBe(200);
   }, 300_000);
