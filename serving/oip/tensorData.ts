@@ -3,7 +3,7 @@
  * gRPC's raw_input_contents / raw_output_contents carry them: little-endian, row-major, BOOL one
  * byte, FP16 IEEE half, BYTES each element a 4-byte little-endian length then its bytes.
  */
-import { InputError } from '../featureInput';
+import { flatten, InputError } from '../featureInput';
 
 export const OIP_DATATYPES = [
   'BOOL',
@@ -248,7 +248,8 @@ export function plainValues(datatype: string, data: unknown): unknown[] {
     return out;
   }
   if (!Array.isArray(data)) throw new InputError(`data must be an array of values, got ${typeof data}`);
-  const flat = data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
+  // The same flattening (and its depth limits) as featureInput's per-feature path.
+  const flat = flatten(data);
   if (datatype !== 'BYTES') return flat;
   let hasBytes = false;
   for (const v of flat) if (v instanceof Uint8Array) hasBytes = true;
