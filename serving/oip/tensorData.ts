@@ -160,6 +160,11 @@ export function decodeRawTensor(
   }
 }
 
+/** A JSON-style number (null = NaN, as jsonNumbers wrote it). */
+function num(v: unknown): number {
+  return v === null || v === undefined ? NaN : Number(v);
+}
+
 /** Flat JSON-style values → raw bytes of `datatype` (null numbers travel as NaN). */
 export function encodeRawTensor(datatype: string, values: ArrayLike<unknown>): Buffer {
   const n = values.length;
@@ -194,7 +199,6 @@ export function encodeRawTensor(datatype: string, values: ArrayLike<unknown>): B
   if (out.byteOffset % size !== 0) out = Buffer.from(new ArrayBuffer(n * size));
   const b = out.buffer;
   const at = out.byteOffset;
-  const num = (v: unknown) => (v === null || v === undefined ? NaN : Number(v));
   switch (datatype) {
     case 'BOOL': {
       for (let i = 0; i < n; i++) out[i] = values[i] ? 1 : 0;
