@@ -197,6 +197,10 @@ function modelMetadata(model: LiveModel, versions: LiveVersion[]) {
 export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async (app, { ctx }) => {
   // tritonclient.http posts JSON with no Content-Type, and binary tensor bodies with any: every body on these
   // routes is an Open Inference Protocol request, JSON or JSON header + binary tensors.
+  // An unparsable Content-Type must not turn a valid body into a 415 either: the header is ignored here.
+  app.addHook('onRequest', async (request) => {
+    delete request.raw.headers['content-type'];
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     try {

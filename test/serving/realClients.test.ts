@@ -251,12 +251,20 @@ describe('the HTTP details the clients rely on', () => {
     inputs: [{ name: 'input', shape: [iris.rows.length, 4], datatype: 'FP32', data: iris.rows.flat() }],
   });
 
-  it('answers JSON with no Content-Type, gzip bodies, and compresses when asked', async () => {
+  it('answers JSON with no or any Content-Type, gzip bodies, and compresses when asked', async () => {
     const noType = await fetch(`${server.url}/v2/models/iris/infer`, {
       method: 'POST',
       body: new Blob([JSON.stringify(body())]),
     });
     expect(noType.status).toBe(200);
+    for (const type of ['text/plain', 'application/octet-stream', 'nonsense']) {
+      const typed = await fetch(`${server.url}/v2/models/iris/infer`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: JSON.stringify(body()),
+      });
+      expect(typed.status, type).toBe(200);
+    }
     const compressed = await fetch(`${server.url}/v2/models/iris/infer`, {
       method: 'POST',
       headers: { 'content-encoding': 'gzip', 'accept-encoding': 'gzip' },
