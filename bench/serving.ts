@@ -17,6 +17,7 @@ import { createPool } from '../store/db';
 import { migrate } from '../store/migrate';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
+import { grpcVersusHttpJson } from './grpcLoad';
 import { logisticModel, testModelSpec } from '../test/support/onnxModels';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -130,6 +131,7 @@ async function main() {
       logger,
       host: '127.0.0.1',
       port: 0,
+      grpcPort: 0,
       defaultMetrics: false,
     });
     const servedUrl = `${server.url}/v1/models/loans/predict`;
@@ -148,6 +150,14 @@ async function main() {
     }
     const servedRps = median(servedRuns.map((r) => r.rps));
     for (let i = 0; i < ROUNDS; i++) halfRuns.push(await load(servedUrl, Math.round(servedRps / 2)));
+    const grpcLines = await grpcVersusHttpJson({
+      httpUrl: server.url,
+      grpcAddress: server.grpcAddress!,
+      model: 'loans',
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      concurrency: CONNECTIONS,
+    });
     await server.close();
     await bare.close();
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM predictions`);
@@ -171,6 +181,7 @@ async function main() {
     console.log(
       `  COPY ingestion by the prediction log (2 streams, ${fmt(COPY_ROWS)}-row backlog)  ${fmt(median(logRates))} rows/s   (target >= 100,000)`,
     );
+    for (const line of grpcLines) console.log(line);
     const errors = [...servedRuns, ...halfRuns].reduce((a, r) => a + r.errors + r.non2xx, 0);
     console.log(
       `  errors/non-2xx: ${errors}; rows logged ${fmt(rows[0].n)} of ${fmt(servedTotal)} predictions (dropped ${server.context.predictionLog.totals.dropped})`,
