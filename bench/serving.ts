@@ -4,8 +4,13 @@
  * p99 at half load, and COPY ingestion rows/s. Load comes from an autocannon worker thread so it
  * does not share the servers' event loop. Prints the median of ROUNDS rounds.
  * Targets: served >= 50% of bare requests/s, p99 < 10 ms at half load, COPY >= 100k rows/s.
+ * The Open Inference Protocol path is measured JSON vs Triton's binary tensor extension (inputs and outputs
+ * binary, as tritonclient.http sends by default), at 1 and OIP_ROWS rows per request, in the same run.
  */
 import autocannon from 'autocannon';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { loadConfig } from '../config/index';
@@ -19,11 +24,13 @@ import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
 import { grpcVersusHttpJson } from './grpcLoad';
 import { logisticModel, testModelSpec } from '../test/support/onnxModels';
+import { encodeRawTensor } from '../serving/oip/tensorData';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const COPY_ROWS = 200_000;
+const OIP_ROWS = Number(process.env.BENCH_OIP_ROWS ?? 32);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -37,12 +44,73 @@ interface Run {
   non2xx: number;
 }
 
-async function load(url: string, overallRate?: number): Promise<Run> {
+interface Payload {
+  body?: string;
+  headers: Record<string, string>;
+  /** A CommonJS module autocannon's worker requires to set a binary body (a Buffer cannot cross to the worker). */
+  setupClient?: string;
+}
+
+function binaryBodyModule(body: Buffer): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'driftloop-bench-')), 'body.cjs');
+  writeFileSync(
+    file,
+    `const body = Buffer.from('${body.toString('base64')}', 'base64');\nmodule.exports = (client) => client.setBody(body);\n`,
+  );
+  return file;
+}
+const predictPayload: Payload = { body, headers: { 'content-type': 'application/json' } };
+
+/** One Open Inference Protocol request of n rows, as JSON and as binary tensors (all outputs binary too). */
+function oipPayloads(n: number): { json: Payload; binary: Payload } {
+  const x1 = Array.from({ length: n }, (_, i) => 0.4 + i / n);
+  const x2 = Array.from({ length: n }, (_, i) => -1.2 + i / (2 * n));
+  const c = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'b' : 'a'));
+  const json = {
+    inputs: [
+      { name: 'x1', shape: [n, 1], datatype: 'FP32', data: x1 },
+      { name: 'x2', shape: [n, 1], datatype: 'FP32', data: x2 },
+      { name: 'c', shape: [n, 1], datatype: 'BYTES', data: c },
+    ],
+  };
+  const raw = [encodeRawTensor('FP32', x1), encodeRawTensor('FP32', x2), encodeRawTensor('BYTES', c)];
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: json.inputs.map((t, i) => ({ ...t, data: undefined, parameters: { binary_data_size: raw[i].length } })),
+      parameters: { binary_data_output: true },
+    }),
+  );
+  const binary = Buffer.concat([header, ...raw]);
+  return {
+    json: { body: JSON.stringify(json), headers: {} },
+    binary: {
+      headers: { 'inference-header-content-length': String(header.length) },
+      setupClient: binaryBodyModule(binary),
+      check: binary,
+    } as Payload & { check: Buffer },
+  };
+}
+
+/** Checks a payload once before timing it: 200, and binary outputs when binary was asked. */
+async function checkPayload(url: string, p: Payload & { check?: Buffer }, binary: boolean): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: p.headers, body: p.check ?? p.body });
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+  if (binary !== res.headers.has('inference-header-content-length')) {
+    throw new Error(`${url}: binary outputs ${binary ? 'missing' : 'unexpected'}`);
+  }
+  await res.arrayBuffer();
+}
+
+async function load(url: string, overallRate?: number, payload: Payload = predictPayload): Promise<Run> {
   const r = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
+    headers: payload.headers,
+    ...(payload.body !== undefined ? { body: payload.body } : {}),
+    // With workers, autocannon takes setupClient as a module path (its types only know the function form).
+    ...(payload.setupClient
+      ? { setupClient: payload.setupClient as unknown as autocannon.Options['setupClient'] }
+      : {}),
     connections: overallRate ? 8 : CONNECTIONS,
     duration: SECONDS,
     workers: 1,
@@ -150,6 +218,22 @@ async function main() {
     }
     const servedRps = median(servedRuns.map((r) => r.rps));
     for (let i = 0; i < ROUNDS; i++) halfRuns.push(await load(servedUrl, Math.round(servedRps / 2)));
+
+    // Open Inference Protocol: JSON vs binary tensors, interleaved per round so both see the same machine.
+    const inferUrl = `${server.url}/v2/models/loans/infer`;
+    const oip: Array<{ rows: number; json: Run[]; binary: Run[] }> = [];
+    for (const rows of [1, OIP_ROWS]) {
+      const payloads = oipPayloads(rows);
+      await checkPayload(inferUrl, payloads.json, false);
+      await checkPayload(inferUrl, payloads.binary, true);
+      const entry = { rows, json: [] as Run[], binary: [] as Run[] };
+      for (let i = 0; i < ROUNDS; i++) {
+        entry.json.push(await load(inferUrl, undefined, payloads.json));
+        entry.binary.push(await load(inferUrl, undefined, payloads.binary));
+        await server.context.predictionLog.drain(30_000);
+      }
+      oip.push(entry);
+    }
     const grpcLines = await grpcVersusHttpJson({
       httpUrl: server.url,
       grpcAddress: server.grpcAddress!,
@@ -181,8 +265,17 @@ async function main() {
     console.log(
       `  COPY ingestion by the prediction log (2 streams, ${fmt(COPY_ROWS)}-row backlog)  ${fmt(median(logRates))} rows/s   (target >= 100,000)`,
     );
+    for (const { rows: n, json, binary } of oip) {
+      const line = (name: string, runs: Run[]) =>
+        `  v2 infer ${name} ${String(n).padStart(3)} row(s)/request ${fmt(median(runs.map((r) => r.rps)))} req/s   p50 ${median(runs.map((r) => r.p50))} ms   p99 ${median(runs.map((r) => r.p99))} ms`;
+      console.log(line('JSON  ', json));
+      console.log(line('binary', binary));
+      const ratio = median(binary.map((r) => r.rps)) / median(json.map((r) => r.rps));
+      console.log(`  ratio binary / JSON at ${n} row(s)  ${ratio.toFixed(2)}`);
+    }
     for (const line of grpcLines) console.log(line);
-    const errors = [...servedRuns, ...halfRuns].reduce((a, r) => a + r.errors + r.non2xx, 0);
+    const oipRuns = oip.flatMap((o) => [...o.json, ...o.binary]);
+    const errors = [...servedRuns, ...halfRuns, ...oipRuns].reduce((a, r) => a + r.errors + r.non2xx, 0);
     console.log(
       `  errors/non-2xx: ${errors}; rows logged ${fmt(rows[0].n)} of ${fmt(servedTotal)} predictions (dropped ${server.context.predictionLog.totals.dropped})`,
     );

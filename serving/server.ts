@@ -2,7 +2,7 @@
  * The prediction server: fastify with the inference, predict, labels, admin and metrics plugins,
  * the live models (hot-swapped on NOTIFY) and the prediction log. `driftloop serve` calls startServer.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { DriftloopConfig } from '../config/index';
 import type { Logger } from '../config/logger';
@@ -26,6 +26,8 @@ import { labelRoutes } from './routes/labels';
 import { metricsRoutes } from './routes/metrics';
 import { predictRoutes } from './routes/predict';
 import { StageListener } from './stageListener';
+import { compressionPlugin } from './compression';
+import { openApiPlugin } from './openapi';
 
 export interface ServerOptions {
   config: DriftloopConfig;
@@ -181,6 +183,15 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
   };
 }
 
+/**
+ * `{"error": "..."}` with Content-Type exactly application/json: fastify appends "; charset=utf-8" to JSON it
+ * serializes, and kserve's client then shows an empty message. A Buffer payload keeps the type as set.
+ */
+function errorReply(reply: FastifyReply, status: number, message: string): Buffer {
+  reply.code(status).type('application/json');
+  return Buffer.from(JSON.stringify({ error: message }));
+}
+
 function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
   const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
   app.decorateRequest('servedBy', null);
@@ -229,9 +240,13 @@ function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
         reason: message.slice(0, 2000),
       });
     }
-    reply.code(status);
-    return { error: message };
+    return errorReply(reply, status, message);
   });
+  app.setNotFoundHandler(async (request, reply) =>
+    errorReply(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json for the API`),
+  );
+  app.register(compressionPlugin);
+  app.register(openApiPlugin);
   app.register(inferenceRoutes, { ctx });
   app.register(predictRoutes, { ctx });
   app.register(labelRoutes, { ctx });

@@ -36,7 +36,19 @@ export function featureInputsOf(features: readonly FeatureSpec[]) {
   }));
 }
 
-const NUMERIC = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32']);
+const NUMERIC = new Set([
+  'FP16',
+  'FP32',
+  'FP64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+]);
 
 export function rowsFromOipInputs(
   modelName: string,
@@ -47,6 +59,13 @@ export function rowsFromOipInputs(
   const features = model.features;
   const matrix = matrixInputOf(model, served);
   const featureNames = new Set(features.map((f) => f.name));
+  for (const t of inputs) {
+    if (t.data === undefined || t.data === null) {
+      throw new InputError(
+        `model ${modelName}: input "${t.name}" has no data; give "data" (a JSON array) or, with the binary tensor extension, parameters.binary_data_size`,
+      );
+    }
+  }
   if (inputs.length === 1 && !featureNames.has(inputs[0].name)) {
     if (inputs[0].name !== matrix.name) {
       throw new InputError(

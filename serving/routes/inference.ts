@@ -1,20 +1,36 @@
 /**
  * The Open Inference Protocol (KServe v2, REST): health, model metadata and infer, so existing
- * clients work unchanged. Inputs: one tensor per feature, shape [N] or [N, 1], FP32/INT64 for
- * numerical and BYTES for categorical features. Outputs: label (BYTES [N]), probabilities (FP32 [N, C]),
- * score (FP64 [N]) for classifiers, value (FP64 [N]) for regression, and prediction_id (BYTES [N])
- * to attach labels later.
+ * clients (tritonclient.http, kserve's InferenceRESTClient) work unchanged. Inputs: one tensor per
+ * feature ([N] or [N, 1]) or one [N, F] tensor (serving/oip/inputs.ts). Outputs: label (BYTES [N]),
+ * probabilities (FP32 [N, C]), score (FP64 [N]) for classifiers, value (FP64 [N]) for regression, and
+ * prediction_id (BYTES [N]) to attach labels later. Bodies are JSON whatever their Content-Type, or
+ * Triton's binary tensor extension (serving/oip/binaryExtension.ts); gzip/deflate bodies are
+ * decompressed by @fastify/compress (server.ts).
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServingContext } from '../context';
-import type { LiveModel } from '../liveModels';
+import { InputError } from '../featureInput';
+import type { LiveModel, LiveVersion } from '../liveModels';
+import { encodeBinaryResponse, INFERENCE_HEADER, parseInferBody, withBinaryData } from '../oip/binaryExtension';
 import { inferOip, type OipRequest } from '../oip/infer';
+import { featureInputsOf, matrixInputOf } from '../oip/inputs';
 import { OIP_DATATYPES as DATATYPES } from '../oip/tensorData';
 import { modelOr404 } from './lookup';
 
 type InferBody = OipRequest;
 
+/** Every error answer: `{"error": "..."}` with Content-Type application/json (server.ts). */
+export const errorBody = {
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'string' } },
+} as const;
+
 const inferSchema = {
+  params: {
+    type: 'object',
+    properties: { name: { type: 'string' }, version: { type: 'string' } },
+  },
   body: {
     type: 'object',
     required: ['inputs'],
@@ -26,13 +42,19 @@ const inferSchema = {
         minItems: 1,
         items: {
           type: 'object',
-          required: ['name', 'shape', 'datatype', 'data'],
+          required: ['name', 'shape', 'datatype'],
           properties: {
             name: { type: 'string' },
             shape: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
             datatype: { type: 'string', enum: DATATYPES },
-            parameters: { type: 'object' },
-            data: { type: 'array' },
+            parameters: {
+              type: 'object',
+              properties: { binary_data_size: { type: 'integer', minimum: 0 } },
+            },
+            data: {
+              type: 'array',
+              description: 'flat or nested row-major values; absent when parameters.binary_data_size is given',
+            },
           },
         },
       },
@@ -68,8 +90,57 @@ const inferSchema = {
         },
       },
     },
+    '4xx': errorBody,
+    '5xx': errorBody,
   },
 } as const;
+
+const tensorMetadata = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      datatype: { type: 'string' },
+      shape: { type: 'array', items: { type: 'integer' } },
+    },
+  },
+} as const;
+
+const modelParams = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } as const;
+const versionParams = {
+  type: 'object',
+  required: ['name', 'version'],
+  properties: { name: { type: 'string' }, version: { type: 'string' } },
+} as const;
+
+const metadataSchema = (params: object) => ({
+  params,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        versions: { type: 'array', items: { type: 'string' } },
+        platform: { type: 'string' },
+        inputs: tensorMetadata,
+        outputs: tensorMetadata,
+        parameters: { type: 'object', additionalProperties: true },
+      },
+    },
+    '4xx': errorBody,
+  },
+});
+
+const readiness = { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } } } as const;
+
+const readySchema = (params: object) => ({
+  params,
+  response: {
+    200: readiness,
+    '4xx': { description: 'not ready (404: no such model or version served here)', ...readiness },
+  },
+});
 
 function outputMetadata(model: LiveModel) {
   const id = { name: 'prediction_id', datatype: 'BYTES', shape: [-1] };
@@ -82,52 +153,156 @@ function outputMetadata(model: LiveModel) {
   ];
 }
 
+function servedVersions(model: LiveModel): LiveVersion[] {
+  return [model.production, model.canary].filter((v): v is LiveVersion => v !== null);
+}
+
+/** A served version named in a URL, or 404 naming those that are served. */
+function versionOr404(model: LiveModel, version: string): LiveVersion {
+  const served = servedVersions(model);
+  const found = /^[0-9]+$/.test(version) ? served.find((v) => v.version === Number(version)) : undefined;
+  if (found) return found;
+  throw new InputError(
+    `model ${model.name} version ${version} is not served; served versions: ${served.map((v) => v.version).join(', ')}`,
+    404,
+  );
+}
+
+/**
+ * Model metadata. `inputs` is the layout the ONNX graph itself takes (one [N, F] tensor for a single-input graph,
+ * else one tensor per feature); both layouts are always accepted and listed under parameters.input_layouts.
+ */
+function modelMetadata(model: LiveModel, versions: LiveVersion[]) {
+  const native = versions[0] ?? null;
+  const matrix = matrixInputOf(model, native);
+  const perFeature = featureInputsOf(model.features);
+  return {
+    name: model.name,
+    versions: versions.map((v) => String(v.version)),
+    platform: 'onnxruntime_onnx',
+    inputs: native?.onnx.inputMode === 'matrix' ? [matrix] : perFeature,
+    outputs: outputMetadata(model),
+    parameters: {
+      task: model.task,
+      classes: model.target.classes ?? [],
+      features: model.features.map((f) => f.name),
+      input_layouts: { per_feature: perFeature, matrix: [matrix] },
+      production_version: model.production?.version ?? null,
+      canary_version: model.canary?.version ?? null,
+      canary_share: model.canary ? model.policy.retrain.canaryShare : 0,
+    },
+  };
+}
+
 export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async (app, { ctx }) => {
-  app.get('/v2', async () => ({ name: 'driftloop', version: '0.1.0', extensions: [] }));
-  app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_request, reply) => {
-    const ready = ctx.ready();
-    reply.code(ready ? 200 : 503);
-    return { ready };
+  // tritonclient.http posts JSON with no Content-Type, and binary tensor bodies with any: every body on these
+  // routes is an Open Inference Protocol request, JSON or JSON header + binary tensors.
+  // An unparsable Content-Type must not turn a valid body into a 415 either: the header is ignored here.
+  app.addHook('onRequest', async (request) => {
+    delete request.raw.headers['content-type'];
   });
-  app.get<{ Params: { name: string } }>('/v2/models/:name/ready', async (request, reply) => {
-    const model = ctx.models.get(request.params.name);
-    const ready = !!(model && (model.production || model.canary));
-    reply.code(ready ? 200 : 503);
-    return { name: request.params.name, ready };
-  });
-  app.get<{ Params: { name: string } }>('/v2/models/:name', async (request) => {
-    const model = modelOr404(ctx, request.params.name);
-    const versions = [model.production, model.canary].filter((v) => v !== null).map((v) => String(v!.version));
-    return {
-      name: model.name,
-      versions,
-      platform: 'onnxruntime_onnx',
-      inputs: model.features.map((f) => ({
-        name: f.name,
-        datatype: f.type === 'numerical' ? 'FP32' : 'BYTES',
-        shape: [-1, 1],
-      })),
-      outputs: outputMetadata(model),
-      parameters: {
-        task: model.task,
-        classes: model.target.classes ?? [],
-        production_version: model.production?.version ?? null,
-        canary_version: model.canary?.version ?? null,
-        canary_share: model.canary ? model.policy.retrain.canaryShare : 0,
-      },
-    };
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      done(null, parseInferBody(body as Buffer, request.headers[INFERENCE_HEADER]));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
   });
 
-  const infer = async (request: FastifyRequest<{ Params: { name: string; version?: string }; Body: InferBody }>) => {
+  app.get(
+    '/v2',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              version: { type: 'string' },
+              extensions: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    async () => ({ name: 'driftloop', version: '0.1.0', extensions: ['binary_tensor_data'] }),
+  );
+  app.get(
+    '/v2/health/live',
+    { schema: { response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } } } },
+    async () => ({ live: true }),
+  );
+  app.get(
+    '/v2/health/ready',
+    {
+      schema: {
+        response: {
+          200: { type: 'object', properties: { ready: { type: 'boolean' } } },
+          503: { type: 'object', properties: { ready: { type: 'boolean' } } },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const ready = ctx.ready();
+      reply.code(ready ? 200 : 503);
+      return { ready };
+    },
+  );
+  app.get<{ Params: { name: string } }>(
+    '/v2/models/:name/ready',
+    { schema: readySchema(modelParams) },
+    async (request, reply) => {
+      const model = ctx.models.get(request.params.name);
+      const ready = !!(model && (model.production || model.canary));
+      // The protocol: 200 = ready, 4xx = not ready (404: no such model here; 400: known, nothing loaded to answer).
+      reply.code(ready ? 200 : model ? 400 : 404);
+      return { name: request.params.name, ready };
+    },
+  );
+  app.get<{ Params: { name: string; version: string } }>(
+    '/v2/models/:name/versions/:version/ready',
+    { schema: readySchema(versionParams) },
+    async (request, reply) => {
+      const { name, version } = request.params;
+      const model = ctx.models.get(name);
+      const ready = !!model && servedVersions(model).some((v) => String(v.version) === version);
+      reply.code(ready ? 200 : 404);
+      return { name, ready };
+    },
+  );
+  app.get<{ Params: { name: string } }>(
+    '/v2/models/:name',
+    { schema: metadataSchema(modelParams) },
+    async (request) => {
+      const model = modelOr404(ctx, request.params.name);
+      return modelMetadata(model, servedVersions(model));
+    },
+  );
+  app.get<{ Params: { name: string; version: string } }>(
+    '/v2/models/:name/versions/:version',
+    { schema: metadataSchema(versionParams) },
+    async (request) => {
+      const model = modelOr404(ctx, request.params.name);
+      return modelMetadata(model, [versionOr404(model, request.params.version)]);
+    },
+  );
+
+  const infer = async (
+    request: FastifyRequest<{ Params: { name: string; version?: string }; Body: InferBody }>,
+    reply: FastifyReply,
+  ) => {
     request.servedBy = {};
     const { response } = await inferOip(ctx, {
       model: request.params.name,
       version: request.params.version,
-      request: request.body,
+      request: withBinaryData(request.body),
       servedBy: request.servedBy,
     });
-    return response;
+    const binary = encodeBinaryResponse(request.body, response);
+    if (!binary) return response;
+    reply.header('Inference-Header-Content-Length', binary.headerLength).type('application/octet-stream');
+    return binary.body;
   };
   app.post<{ Params: { name: string }; Body: InferBody }>('/v2/models/:name/infer', { schema: inferSchema }, infer);
   app.post<{ Params: { name: string; version: string }; Body: InferBody }>(

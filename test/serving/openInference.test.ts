@@ -147,6 +147,39 @@ describe('Open Inference Protocol', () => {
     expect(missing.body.error).toMatch(/version 7 is not served; served versions: 1/);
   });
 
+  it('takes the single [N, F] layout too (BYTES for a model with a categorical feature), like per-feature tensors', async () => {
+    const rows = sampleRows(6, 11).map((r) => ({ ...r, x1: r.x1 ?? 0.5, c: r.c ?? 'a' }));
+    const expected = await reference.predict(rows);
+    const matrix = await client.infer('loans', {
+      inputs: [
+        {
+          name: 'input',
+          shape: [rows.length, 3],
+          datatype: 'BYTES',
+          data: rows.map((r) => [String(r.x1), String(r.x2), r.c]),
+        },
+      ],
+    });
+    expect(matrix.status).toBe(200);
+    const out = Object.fromEntries(matrix.body.outputs.map((o) => [o.name, o]));
+    rows.forEach((_, i) => {
+      expect(out.label.data[i]).toBe(expected.labels![i]);
+      expect(out.score.data[i] as number).toBeCloseTo(expected.scores[i], 6);
+    });
+    const unknown = await client.infer('loans', {
+      inputs: [{ name: 'features', shape: [1, 3], datatype: 'BYTES', data: ['1', '2', 'a'] }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatch(
+      /unknown input "features"; send one \[N, 3\] BYTES tensor named "input" \(columns x1, x2, c\), or one tensor per feature named x1, x2, c/,
+    );
+    const notNumber = await client.infer('loans', {
+      inputs: [{ name: 'input', shape: [1, 3], datatype: 'BYTES', data: ['1', 'high', 'a'] }],
+    });
+    expect(notNumber.status).toBe(400);
+    expect(notNumber.body.error).toMatch(/input "input" row 0 column x2 is "high"; expected a number/);
+  });
+
   it('rejects tensors that do not fit the feature schema, naming the input and the expected type', async () => {
     const rows = sampleRows(3, 5);
     const req = toRequest(rows, false);
