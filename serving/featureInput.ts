@@ -90,7 +90,7 @@ export interface InferInputTensor {
   data: unknown[];
 }
 
-function flatten(data: unknown[]): unknown[] {
+export function flatten(data: unknown[]): unknown[] {
   return data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
 }
 

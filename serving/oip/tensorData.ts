@@ -3,7 +3,7 @@
  * gRPC's raw_input_contents / raw_output_contents carry them: little-endian, row-major, BOOL one
  * byte, FP16 IEEE half, BYTES each element a 4-byte little-endian length then its bytes.
  */
-import { InputError } from '../featureInput';
+import { flatten, InputError } from '../featureInput';
 
 export const OIP_DATATYPES = [
   'BOOL',
@@ -124,97 +124,110 @@ export function decodeRawTensor(
       `${what}: ${raw.byteLength} bytes of ${datatype} data but shape [${shape.join(', ')}] needs ${count * size}`,
     );
   }
-  // Copy so the typed array is aligned whatever the offset inside the request body.
-  const bytes = new Uint8Array(raw);
+  // A view when the bytes sit aligned for the element size, else one copy (Node's pool keeps 8-byte alignment).
+  const bytes = raw.byteOffset % size === 0 ? raw : Buffer.from(raw);
   const b = bytes.buffer;
+  const at = bytes.byteOffset;
   switch (datatype) {
     case 'BOOL':
     case 'UINT8':
-      return bytes;
+      return new Uint8Array(b, at, count);
     case 'INT8':
-      return new Int8Array(b);
+      return new Int8Array(b, at, count);
     case 'UINT16':
-      return new Uint16Array(b);
+      return new Uint16Array(b, at, count);
     case 'INT16':
-      return new Int16Array(b);
+      return new Int16Array(b, at, count);
     case 'UINT32':
-      return new Uint32Array(b);
+      return new Uint32Array(b, at, count);
     case 'INT32':
-      return new Int32Array(b);
+      return new Int32Array(b, at, count);
     case 'UINT64':
-      return new BigUint64Array(b);
+      return new BigUint64Array(b, at, count);
     case 'INT64':
-      return new BigInt64Array(b);
+      return new BigInt64Array(b, at, count);
     case 'FP32':
-      return new Float32Array(b);
+      return new Float32Array(b, at, count);
     case 'FP64':
-      return new Float64Array(b);
+      return new Float64Array(b, at, count);
     default: {
       // FP16
-      const halves = new Uint16Array(b);
-      const out = new Float32Array(halves.length);
-      for (let i = 0; i < halves.length; i++) out[i] = halfToNumber(halves[i]);
+      const halves = new Uint16Array(b, at, count);
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = halfToNumber(halves[i]);
       return out;
     }
   }
+}
+
+/** A JSON-style number (null = NaN, as jsonNumbers wrote it). */
+function num(v: unknown): number {
+  return v === null || v === undefined ? NaN : Number(v);
 }
 
 /** Flat JSON-style values → raw bytes of `datatype` (null numbers travel as NaN). */
 export function encodeRawTensor(datatype: string, values: ArrayLike<unknown>): Buffer {
   const n = values.length;
   if (datatype === 'BYTES') {
-    const parts: Buffer[] = [];
+    let total = 0;
+    const strings = new Array<string | Uint8Array>(n);
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      const bytes = Buffer.isBuffer(v) ? v : Buffer.from(v === null || v === undefined ? '' : String(v), 'utf8');
-      const len = Buffer.allocUnsafe(4);
-      len.writeUInt32LE(bytes.length, 0);
-      parts.push(len, bytes);
+      const item = v instanceof Uint8Array ? v : v === null || v === undefined ? '' : String(v);
+      strings[i] = item;
+      total += 4 + (typeof item === 'string' ? Buffer.byteLength(item, 'utf8') : item.byteLength);
     }
-    return Buffer.concat(parts);
+    // allocUnsafe draws small buffers from Node's pool; every byte is written below.
+    const out = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (const item of strings) {
+      let len: number;
+      if (typeof item === 'string') len = out.write(item, at + 4, 'utf8');
+      else {
+        out.set(item, at + 4);
+        len = item.byteLength;
+      }
+      out.writeUInt32LE(len, at);
+      at += 4 + len;
+    }
+    return out;
   }
   const size = ELEMENT_BYTES[datatype];
   if (!size) throw new Error(`encodeRawTensor: unknown datatype ${datatype}`);
-  const out = Buffer.alloc(n * size);
-  const num = (v: unknown) => (v === null || v === undefined ? NaN : Number(v));
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    switch (datatype) {
-      case 'BOOL':
-        out.writeUInt8(v ? 1 : 0, i);
-        break;
-      case 'UINT8':
-        out.writeUInt8(num(v), i);
-        break;
-      case 'INT8':
-        out.writeInt8(num(v), i);
-        break;
-      case 'UINT16':
-        out.writeUInt16LE(num(v), i * 2);
-        break;
-      case 'INT16':
-        out.writeInt16LE(num(v), i * 2);
-        break;
-      case 'FP16':
-        out.writeUInt16LE(numberToHalf(num(v)), i * 2);
-        break;
-      case 'UINT32':
-        out.writeUInt32LE(num(v), i * 4);
-        break;
-      case 'INT32':
-        out.writeInt32LE(num(v), i * 4);
-        break;
-      case 'FP32':
-        out.writeFloatLE(num(v), i * 4);
-        break;
-      case 'UINT64':
-        out.writeBigUInt64LE(BigInt(v as number), i * 8);
-        break;
-      case 'INT64':
-        out.writeBigInt64LE(BigInt(v as number), i * 8);
-        break;
-      default:
-        out.writeDoubleLE(num(v), i * 8);
+  // Node's pool hands out 8-byte-aligned slices, so a typed view fits; a fresh ArrayBuffer otherwise.
+  let out = Buffer.allocUnsafe(n * size);
+  if (out.byteOffset % size !== 0) out = Buffer.from(new ArrayBuffer(n * size));
+  const b = out.buffer;
+  const at = out.byteOffset;
+  switch (datatype) {
+    case 'BOOL': {
+      for (let i = 0; i < n; i++) out[i] = values[i] ? 1 : 0;
+      break;
+    }
+    case 'UINT64':
+    case 'INT64': {
+      const view = datatype === 'INT64' ? new BigInt64Array(b, at, n) : new BigUint64Array(b, at, n);
+      for (let i = 0; i < n; i++) view[i] = BigInt(Math.trunc(num(values[i])) || 0);
+      break;
+    }
+    case 'FP16': {
+      const view = new Uint16Array(b, at, n);
+      for (let i = 0; i < n; i++) view[i] = numberToHalf(num(values[i]));
+      break;
+    }
+    default: {
+      const Typed = {
+        UINT8: Uint8Array,
+        INT8: Int8Array,
+        UINT16: Uint16Array,
+        INT16: Int16Array,
+        UINT32: Uint32Array,
+        INT32: Int32Array,
+        FP32: Float32Array,
+        FP64: Float64Array,
+      }[datatype]!;
+      const view = new Typed(b, at, n);
+      for (let i = 0; i < n; i++) view[i] = num(values[i]);
     }
   }
   return out;
@@ -239,7 +252,8 @@ export function plainValues(datatype: string, data: unknown): unknown[] {
     return out;
   }
   if (!Array.isArray(data)) throw new InputError(`data must be an array of values, got ${typeof data}`);
-  const flat = data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
+  // The same flattening (and its depth limits) as featureInput's per-feature path.
+  const flat = flatten(data);
   if (datatype !== 'BYTES') return flat;
   let hasBytes = false;
   for (const v of flat) if (v instanceof Uint8Array) hasBytes = true;
