@@ -22,6 +22,7 @@ import { createPool } from '../store/db';
 import { migrate } from '../store/migrate';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
+import { grpcVersusHttpJson } from './grpcLoad';
 import { logisticModel, testModelSpec } from '../test/support/onnxModels';
 import { encodeRawTensor } from '../serving/oip/tensorData';
 
@@ -204,6 +205,7 @@ async function main() {
       logger,
       host: '127.0.0.1',
       port: 0,
+      grpcPort: 0,
       defaultMetrics: false,
     });
     const servedUrl = `${server.url}/v1/models/loans/predict`;
@@ -242,6 +244,14 @@ async function main() {
       }
       oip.push(entry);
     }
+    const grpcLines = await grpcVersusHttpJson({
+      httpUrl: server.url,
+      grpcAddress: server.grpcAddress!,
+      model: 'loans',
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      concurrency: CONNECTIONS,
+    });
     await server.close();
     await bare.close();
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM predictions`);
@@ -280,6 +290,7 @@ async function main() {
       const ratio = median(binary.map((r) => r.rps)) / median(json.map((r) => r.rps));
       console.log(`  ratio binary / JSON at ${n} row(s)  ${ratio.toFixed(2)}`);
     }
+    for (const line of grpcLines) console.log(line);
     const oipRuns = oip.flatMap((o) => [...o.json, ...o.binary]);
     const errors = [...servedRuns, ...halfRuns, ...oipRuns].reduce((a, r) => a + r.errors + r.non2xx, 0);
     console.log(

@@ -195,6 +195,8 @@ describe('gRPC Open Inference Protocol with the real clients', () => {
     expect(errors.unknown_output.message).toMatch(/unknown output\(s\) logits/);
     expect(errors.not_ready.status).toBe('StatusCode.UNAVAILABLE');
     expect(errors.not_ready.message).toMatch(/model staged has no production or canary version/);
+    expect(errors.too_large.status).toBe('StatusCode.RESOURCE_EXHAUSTED');
+    expect(errors.too_large.message).toMatch(/larger than max/);
     expect(errors.unimplemented.status).toBe('StatusCode.UNIMPLEMENTED');
   }, 120_000);
 

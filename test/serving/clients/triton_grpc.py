@@ -95,6 +95,8 @@ out["errors"]["missing_input"] = error_of(lambda: client.infer(model, fp32[:2]))
 out["errors"]["unknown_output"] = error_of(
     lambda: client.infer(model, fp32, outputs=[grpcclient.InferRequestedOutput("logits")]))
 out["errors"]["not_ready"] = error_of(lambda: client.infer(spec["shadow_only_model"], fp32))
+big = tensor("x1", "FP32", np.zeros((1_500_000, 1), dtype=np.float32))  # 6 MB, over the 4 MiB limit
+out["errors"]["too_large"] = error_of(lambda: client.infer(model, [big, fp32[1], fp32[2]]))
 out["errors"]["unimplemented"] = error_of(lambda: client.get_model_config(model))
 
 client.close()
