@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServingContext } from '../context';
 import { modelsOfPredictions, upsertLabels } from '../../store/predictions';
+import { InputError } from '../featureInput';
 import { assertStorable } from '../storableText';
 import { requireToken } from './auth';
 
@@ -32,7 +33,8 @@ const labelsSchema = {
       additionalProperties: false,
       properties: {
         id: { type: 'string', format: 'uuid' },
-        label: { type: ['string', 'number', 'boolean', 'null'], maxLength: MAX_LABEL_CHARS },
+        // Checked in the handler: a typed schema would coerce null to "" (fastify's ajv coerces types).
+        label: {},
       },
     },
   },
@@ -86,7 +88,17 @@ export const labelRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async (a
           latest.delete(id);
           return;
         }
+        if (!['string', 'number', 'boolean'].includes(typeof l.label)) {
+          throw new InputError(
+            `labels[${i}].label is ${Array.isArray(l.label) ? 'an array' : typeof l.label}; expected a string, number or boolean (null: no label)`,
+          );
+        }
         const label = String(l.label);
+        if (label.length > MAX_LABEL_CHARS) {
+          throw new InputError(
+            `labels[${i}].label has ${label.length} characters; at most ${MAX_LABEL_CHARS} (a class name or a target value)`,
+          );
+        }
         assertStorable(label, `labels[${i}].label`);
         latest.delete(id); // re-inserted last: the last label of an id wins
         latest.set(id, label);
