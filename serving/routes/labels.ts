@@ -105,12 +105,16 @@ export const labelRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async (a
       });
 
       const ids = [...latest.keys()];
-      const times = ids.map(v7Time);
-      const between = times.every((t) => t !== null)
-        ? {
-            from: new Date(Math.min(...(times as number[])) - DAY_MS),
-            to: new Date(Math.max(...(times as number[])) + DAY_MS),
-          }
+      // A loop, not Math.min(...ids): 100,000 arguments overflow the stack.
+      let earliest = Infinity;
+      let latestTime = -Infinity;
+      for (const id of ids) {
+        const t = v7Time(id) ?? NaN;
+        earliest = Math.min(earliest, t);
+        latestTime = Math.max(latestTime, t);
+      }
+      const between = Number.isFinite(earliest)
+        ? { from: new Date(earliest - DAY_MS), to: new Date(latestTime + DAY_MS) }
         : undefined;
       const owners = await modelsOfPredictions(ctx.db, ids, between);
       if (owners.size < ids.length) {
