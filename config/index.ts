@@ -40,8 +40,9 @@ export const configSchema = z.object({
   /** Hostile-input limits of the prediction server (README "Hostile input"). */
   serveMaxJsonDepth: z.coerce.number().int().min(4).max(1000).default(64),
   serveRequestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-  serveSocketTimeoutMs: z.coerce.number().int().min(100).default(60_000),
-  serveKeepAliveTimeoutMs: z.coerce.number().int().min(100).default(5_000),
+  serveSocketTimeoutMs: z.coerce.number().int().min(100).default(120_000),
+  // Above the usual load-balancer idle timeout (60 s), as fastify's default, so an LB never reuses a closed socket.
+  serveKeepAliveTimeoutMs: z.coerce.number().int().min(100).default(72_000),
   serveMaxRequestsPerSocket: z.coerce.number().int().min(0).default(10_000),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Base URLs used to build links in alerts. */

@@ -276,22 +276,20 @@ export class CopyBuffer<T> {
 
   /**
    * Splits a chunk whose COPY failed on a row until the refused rows stand alone, drops those and
-   * lands the rest: cut at the line PostgreSQL names, else halve. Each step removes a row or halves a
-   * part, so it ends. Returns the rows left unwritten by an outage met on the way (kept for retry).
+   * lands the rest: cut around the line PostgreSQL names, else halve. A row is dropped only when a
+   * COPY of that row alone failed on its data, never on an error met while a connection was dying.
+   * Each step lands, drops or halves, so it ends. Returns the rows left unwritten by an outage met
+   * on the way (kept for retry).
    */
   private async isolate(stream: number, rows: T[], error: unknown): Promise<{ rows: T[]; error: unknown }> {
     const parts: Array<{ rows: T[]; error: unknown }> = [{ rows, error }];
     while (parts.length > 0) {
       const part = parts.shift()!;
-      if (part.rows.length === 1) {
-        this.reject(part.rows[0], part.error);
-        continue;
-      }
       const line = failedRow(part.error);
       let pieces: T[][];
-      if (line !== null && line >= 0 && line < part.rows.length) {
-        this.reject(part.rows[line], part.error);
-        pieces = [part.rows.slice(0, line), part.rows.slice(line + 1)];
+      if (part.rows.length === 1) pieces = [part.rows];
+      else if (line !== null && line >= 0 && line < part.rows.length) {
+        pieces = [part.rows.slice(0, line), [part.rows[line]], part.rows.slice(line + 1)];
       } else {
         const half = part.rows.length >> 1;
         pieces = [part.rows.slice(0, half), part.rows.slice(half)];
@@ -303,15 +301,17 @@ export class CopyBuffer<T> {
           await this.writeChunk(stream, piece);
           this.landed(piece.length);
         } catch (err) {
-          if (isRowError(err)) {
-            parts.push({ rows: piece, error: err });
-            continue;
+          if (!isRowError(err)) {
+            return {
+              rows: pieces
+                .slice(p)
+                .flat()
+                .concat(...parts.map((x) => x.rows)),
+              error: err,
+            };
           }
-          const unwritten = pieces
-            .slice(p)
-            .flat()
-            .concat(...parts.map((x) => x.rows));
-          return { rows: unwritten, error: err };
+          if (piece.length === 1) this.reject(piece[0], err);
+          else parts.push({ rows: piece, error: err });
         }
       }
     }

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServingContext } from '../context';
 import { modelsOfPredictions, upsertLabels } from '../../store/predictions';
+import { InputError } from '../featureInput';
 import { assertStorable } from '../storableText';
 import { requireToken } from './auth';
 
@@ -32,7 +33,8 @@ const labelsSchema = {
       additionalProperties: false,
       properties: {
         id: { type: 'string', format: 'uuid' },
-        label: { type: ['string', 'number', 'boolean', 'null'], maxLength: MAX_LABEL_CHARS },
+        // Checked in the handler: a typed schema would coerce null to "" (fastify's ajv coerces types).
+        label: {},
       },
     },
   },
@@ -86,19 +88,33 @@ export const labelRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async (a
           latest.delete(id);
           return;
         }
+        if (!['string', 'number', 'boolean'].includes(typeof l.label)) {
+          throw new InputError(
+            `labels[${i}].label is ${Array.isArray(l.label) ? 'an array' : typeof l.label}; expected a string, number or boolean (null: no label)`,
+          );
+        }
         const label = String(l.label);
+        if (label.length > MAX_LABEL_CHARS) {
+          throw new InputError(
+            `labels[${i}].label has ${label.length} characters; at most ${MAX_LABEL_CHARS} (a class name or a target value)`,
+          );
+        }
         assertStorable(label, `labels[${i}].label`);
         latest.delete(id); // re-inserted last: the last label of an id wins
         latest.set(id, label);
       });
 
       const ids = [...latest.keys()];
-      const times = ids.map(v7Time);
-      const between = times.every((t) => t !== null)
-        ? {
-            from: new Date(Math.min(...(times as number[])) - DAY_MS),
-            to: new Date(Math.max(...(times as number[])) + DAY_MS),
-          }
+      // A loop, not Math.min(...ids): 100,000 arguments overflow the stack.
+      let earliest = Infinity;
+      let latestTime = -Infinity;
+      for (const id of ids) {
+        const t = v7Time(id) ?? NaN;
+        earliest = Math.min(earliest, t);
+        latestTime = Math.max(latestTime, t);
+      }
+      const between = Number.isFinite(earliest)
+        ? { from: new Date(earliest - DAY_MS), to: new Date(latestTime + DAY_MS) }
         : undefined;
       const owners = await modelsOfPredictions(ctx.db, ids, between);
       if (owners.size < ids.length) {

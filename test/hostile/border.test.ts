@@ -193,11 +193,14 @@ describe('labels', () => {
     expect(res.body.labeled).toBe(1);
   });
 
-  it('refuses a label over 1,000 characters with a 400 naming the field', async () => {
+  it('refuses a label over 1,000 characters or of another type with a 400 naming the field', async () => {
     const [id] = await served(1);
     const res = await postJson(`${server.url}/v1/models/loans/labels`, [{ id, label: 'x'.repeat(1_001) }], auth);
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatch(/0\/label must NOT have more than 1000 characters/);
+    expect(res.body.error).toMatch(/labels\[0\]\.label has 1001 characters; at most 1000/);
+    const object = await postJson(`${server.url}/v1/models/loans/labels`, [{ id, label: { class: 'yes' } }], auth);
+    expect(object.status).toBe(400);
+    expect(object.body.error).toMatch(/labels\[0\]\.label is object; expected a string, number or boolean/);
   });
 });
 

@@ -374,8 +374,18 @@ describe('fuzzing driftloop serve', () => {
     const after = await send({ kind: 'valid', method: 'POST', path: PREDICT, headers: json, body: Buffer.from(VALID) });
     expect(after.status).toBe(200);
     const rssAfter = rssKb(server.pid!);
+    const metricsAfter = await metricsSize();
+    const byStatus: Record<string, number> = {};
+    for (const { outcome } of outcomes) {
+      const key = String(outcome.status ?? 'closed');
+      byStatus[key] = (byStatus[key] ?? 0) + 1;
+    }
+    console.info(
+      `fuzz: ${outcomes.length} probes of ${kinds.size} kinds, statuses ${JSON.stringify(byStatus)}, ` +
+        `${SLOW_CONNECTIONS} slow bodies cut; RSS ${rssBefore} → ${rssAfter} kB; /metrics ${metricsBefore} → ${metricsAfter} B`,
+    );
     expect(rssAfter - rssBefore).toBeLessThan(256 * 1024);
-    expect((await metricsSize()) - metricsBefore).toBeLessThan(16 * 1024);
+    expect(metricsAfter - metricsBefore).toBeLessThan(16 * 1024);
     expect(stderr).not.toMatch(/request failed/);
 
     // The monitor's window read works over everything logged, and skipped nothing.
