@@ -23,7 +23,7 @@
  * windows drawn independently persistence k brings the bound down to about alpha^k. At 144
  * windows a day, alpha = 0.01 and persistence 2 that is below one false page a month.
  * Caveat: p-values compare against a fixed stored sample of the reference, so the bound holds
- * on average over how that sample was drawn; the effect floor (0.1 sd / 0.1 JS) is what keeps a
+ * on average over how that sample was drawn; the effect floor (0.1 sd / 0.1 JS distance, base 2) is what keeps a
  * slightly unrepresentative stored sample from alarming window after window.
  *
  * Detection: with persistence 2 a shift is reported `drift` at the second window it is present
@@ -54,7 +54,7 @@ export const driftPolicySchema = z
     /** Per-window false-alarm bound for the dataset verdict under no drift (see the guarantee above). */
     alpha: z.number().gt(0).lt(1).default(0.01),
     correction: z.enum(['benjamini_hochberg', 'bonferroni', 'none']).default('benjamini_hochberg'),
-    /** Smallest shift that matters: normed Wasserstein (sd units) for numerical, Jensen-Shannon distance for categorical. */
+    /** Smallest shift that matters: normed Wasserstein (sd units) for numerical, Jensen-Shannon distance (base 2) for categorical. */
     effectFloor: z
       .object({ numerical: z.number().min(0).default(0.1), categorical: z.number().min(0).default(0.1) })
       .strict()
