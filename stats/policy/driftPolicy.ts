@@ -99,9 +99,23 @@ export const driftPolicySchema = z
         aucThreshold: z.number().gt(0.5).lt(1).default(0.6),
         /** Current rows the classifier sees (the reference side is the profile's joint sample). */
         sampleRows: z.number().int().min(50).default(1_000),
+        /** PCA reconstruction error (multivariate/pcaReconstruction.ts): no training per window. */
+        pca: z
+          .object({
+            enabled: z.boolean().default(false),
+            varianceShare: z.number().gt(0).lt(1).default(0.65),
+            sigmas: z.number().positive().default(3),
+          })
+          .strict()
+          .default({ enabled: false, varianceShare: 0.65, sigmas: 3 }),
       })
       .strict()
-      .default({ enabled: false, aucThreshold: 0.6, sampleRows: 1_000 }),
+      .default({
+        enabled: false,
+        aucThreshold: 0.6,
+        sampleRows: 1_000,
+        pca: { enabled: false, varianceShare: 0.65, sigmas: 3 },
+      }),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import { getDriftTest, selectDefaultTest, significanceTestFor } from '../registr
 import type { ColumnComparison } from '../registry/columnComparison';
 import type { DataWindow } from '../types';
 import { multivariateDrift } from '../multivariate/domainClassifier';
+import { pcaReconstructionDrift } from '../multivariate/pcaReconstruction';
 import { scanCategorical, scanNumerical } from './compareColumn';
 import { categoricalFindings, numericalFindings } from './dataQuality';
 import { parseDriftState, type DriftState } from './driftState';
@@ -155,6 +156,14 @@ export function driftReport(
         })
       : null;
 
+  const pcaReconstruction =
+    policy.multivariate.pca.enabled && sufficient
+      ? pcaReconstructionDrift(profile, window, {
+          varianceShare: policy.multivariate.pca.varianceShare,
+          sigmas: policy.multivariate.pca.sigmas,
+        })
+      : null;
+
   let status: DriftStatus;
   if (!sufficient || (judged.length === 0 && !(prediction && prediction.status !== 'insufficient_data'))) {
     status = 'insufficient_data';
@@ -163,7 +172,13 @@ export function driftReport(
     (predictionDrift && policy.prediction.countsTowardVerdict)
   ) {
     status = 'drift';
-  } else if (flaggedFeatures.length > 0 || prediction?.flagged || multivariate?.drifted || findings.length > 0) {
+  } else if (
+    flaggedFeatures.length > 0 ||
+    prediction?.flagged ||
+    multivariate?.drifted ||
+    pcaReconstruction?.drifted ||
+    findings.length > 0
+  ) {
     status = 'warning';
   } else status = 'ok';
 
@@ -187,6 +202,7 @@ export function driftReport(
     predictionDrift,
     dataQuality: findings,
     multivariate,
+    pcaReconstruction,
     policy: {
       alpha: policy.alpha,
       correction: policy.correction,

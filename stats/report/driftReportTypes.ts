@@ -2,6 +2,7 @@
 import type { ColumnType } from '../types';
 import type { DriftTestKind } from '../registry/driftTest';
 import type { MultivariateDriftResult } from '../multivariate/domainClassifier';
+import type { PcaReconstructionResult } from '../multivariate/pcaReconstruction';
 import type { DriftState } from './driftState';
 
 export type DriftStatus = 'ok' | 'warning' | 'drift' | 'insufficient_data';
@@ -76,6 +77,8 @@ export interface DriftReport {
   predictionDrift: boolean;
   dataQuality: DataQualityFinding[];
   multivariate: MultivariateDriftResult | null;
+  /** PCA reconstruction error, when policy.multivariate.pca is enabled (optional: absent in reports stored before it). */
+  pcaReconstruction?: PcaReconstructionResult | null;
   policy: { alpha: number; correction: string; persistence: number; minRows: number };
   /** Pass as `history` to the next window's driftReport. */
   state: DriftState;
