@@ -81,6 +81,14 @@ export const driftPolicySchema = z
       })
       .strict()
       .default({ countsTowardVerdict: true }),
+    /**
+     * Categorical features to segment every window by (report/segmentDrift.ts): drift and
+     * performance per segment, p-values corrected across all segments and features together.
+     */
+    segments: z
+      .object({ columns: z.array(z.string()).default([]) })
+      .strict()
+      .default({ columns: [] }),
     dataQuality: z
       .object({
         /** Absolute increase of a missing rate that is a finding. */
@@ -148,6 +156,16 @@ export function resolveDriftPolicy(overrides: unknown = {}, schema?: ColumnSchem
   }
   if (schema) {
     const byName = new Map(schema.map((c) => [c.name, c]));
+    for (const column of policy.segments.columns) {
+      if (byName.get(column)?.type !== 'categorical') {
+        problems.push(
+          `segments.columns: ${column} is not a categorical feature of the model (categorical: ${schema
+            .filter((c) => c.type === 'categorical')
+            .map((c) => c.name)
+            .join(', ')})`,
+        );
+      }
+    }
     for (const [feature, override] of Object.entries(policy.features)) {
       const column = byName.get(feature);
       if (!column) {

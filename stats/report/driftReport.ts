@@ -11,6 +11,7 @@ import type { ColumnComparison } from '../registry/columnComparison';
 import type { DataWindow } from '../types';
 import { multivariateDrift } from '../multivariate/domainClassifier';
 import { pcaReconstructionDrift } from '../multivariate/pcaReconstruction';
+import { segmentDrift } from './segmentDrift';
 import { scanCategorical, scanNumerical } from './compareColumn';
 import { categoricalFindings, numericalFindings } from './dataQuality';
 import { parseDriftState, type DriftState } from './driftState';
@@ -164,6 +165,13 @@ export function driftReport(
         })
       : null;
 
+  const segments =
+    sufficient && policy.segments.columns.length > 0
+      ? policy.segments.columns
+          .filter((column) => window.categorical?.[column])
+          .map((column) => segmentDrift(profile, window, policy, column))
+      : [];
+
   let status: DriftStatus;
   if (!sufficient || (judged.length === 0 && !(prediction && prediction.status !== 'insufficient_data'))) {
     status = 'insufficient_data';
@@ -177,6 +185,7 @@ export function driftReport(
     prediction?.flagged ||
     multivariate?.drifted ||
     pcaReconstruction?.drifted ||
+    segments.some((s) => s.segments.some((g) => g.flaggedFeatures.length > 0)) ||
     findings.length > 0
   ) {
     status = 'warning';
@@ -203,6 +212,7 @@ export function driftReport(
     dataQuality: findings,
     multivariate,
     pcaReconstruction,
+    segments,
     policy: {
       alpha: policy.alpha,
       correction: policy.correction,

@@ -3,6 +3,7 @@ import type { ColumnType } from '../types';
 import type { DriftTestKind } from '../registry/driftTest';
 import type { MultivariateDriftResult } from '../multivariate/domainClassifier';
 import type { PcaReconstructionResult } from '../multivariate/pcaReconstruction';
+import type { SegmentReport } from './segmentDrift';
 import type { DriftState } from './driftState';
 
 export type DriftStatus = 'ok' | 'warning' | 'drift' | 'insufficient_data';
@@ -79,6 +80,8 @@ export interface DriftReport {
   multivariate: MultivariateDriftResult | null;
   /** PCA reconstruction error, when policy.multivariate.pca is enabled (optional: absent in reports stored before it). */
   pcaReconstruction?: PcaReconstructionResult | null;
+  /** Drift and performance per segment, one entry per policy.segments.columns (optional: absent in older reports). */
+  segments?: SegmentReport[];
   policy: { alpha: number; correction: string; persistence: number; minRows: number };
   /** Pass as `history` to the next window's driftReport. */
   state: DriftState;
