@@ -51,9 +51,11 @@ export function locateColumn(
   const cells = grid.length - 1;
   const n = values.length;
   const slots = new Int32Array(n);
-  const inside = new Float64Array(d + 1);
-  const at = new Float64Array(d);
-  const offset = new Float64Array(d + 1);
+  // One allocation for the three per-interval arrays: a window of 50 columns makes 50 of these.
+  const counts = new Float64Array(3 * d + 2);
+  const inside = counts.subarray(0, d + 1);
+  const offset = counts.subarray(d + 1, 2 * d + 2);
+  const at = counts.subarray(2 * d + 2);
   // Pass 1: each value's first candidate from the grid. Independent loads, so the CPU overlaps
   // them; a NaN lands on candidate 0 and is sorted out in pass 2. Out-of-sample values clamp to
   // the end cells, where the scan of pass 2 finishes (distinct ends with +Infinity).
