@@ -16,6 +16,7 @@ import {
   type ReferenceCorrelation,
   type ReferenceProfile,
 } from './referenceProfile';
+import { outputDependence } from './outputDependence';
 import { countPerBin, meanAndStd, sortFinite } from './sortedColumn';
 
 export function buildReferenceProfile(
@@ -81,6 +82,7 @@ export function buildReferenceProfile(
     calibration,
     jointSample: jointSample(window, schema, options.jointSampleSize),
     correlation: correlation(window, columns),
+    outputDependence: outputDependence(window, columns),
   };
 }
 

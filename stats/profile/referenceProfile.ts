@@ -133,4 +133,6 @@ export interface ReferenceProfile {
   jointSample: JointSample;
   /** For multivariate drift; absent in profiles written before it existed. */
   correlation?: ReferenceCorrelation | null;
+  /** Per feature, the share of the prediction's variance it explains on the reference (outputDependence.ts). */
+  outputDependence?: Record<string, number> | null;
 }

@@ -148,6 +148,21 @@ export function driftReport(
   const driftedFeatures = results.filter((r) => r.drifted).map((r) => r.feature);
   const flaggedFeatures = results.filter((r) => r.flagged && !r.drifted).map((r) => r.feature);
   const predictionDrift = prediction?.drifted ?? false;
+  const dependence = profile.outputDependence ?? null;
+  const rankedFeatures = results
+    .filter((r) => r.flagged || r.drifted)
+    .map((r) => ({
+      feature: r.feature,
+      outputDependence: dependence?.[r.feature] ?? null,
+      effectSize: r.effectSize,
+      drifted: r.drifted,
+    }))
+    .sort(
+      (a, b) =>
+        Number(b.drifted) - Number(a.drifted) ||
+        (b.outputDependence ?? 0) - (a.outputDependence ?? 0) ||
+        (b.effectSize ?? 0) - (a.effectSize ?? 0),
+    );
 
   const multivariate =
     policy.multivariate.enabled && sufficient
@@ -203,6 +218,7 @@ export function driftReport(
     driftScore: judged.length > 0 ? driftedFeatures.length / judged.length : null,
     driftedFeatures,
     flaggedFeatures,
+    rankedFeatures,
     totalFeatures: profile.columns.length,
     judgedFeatures: judged.length,
     rows: window.rows,

@@ -70,6 +70,12 @@ export interface DriftReport {
   driftedFeatures: string[];
   /** Features flagged this window but not yet persistent. */
   flaggedFeatures: string[];
+  /**
+   * Drifted, then flagged, features ranked by how much the model's output depends on them on the
+   * reference (profile outputDependence; null without a prediction in the profile): the ones that
+   * plausibly hurt performance first. Optional: absent in reports stored before it.
+   */
+  rankedFeatures?: { feature: string; outputDependence: number | null; effectSize: number | null; drifted: boolean }[];
   totalFeatures: number;
   judgedFeatures: number;
   rows: number;
