@@ -557,7 +557,9 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
         profileLabels,
         scores,
       );
-      const profile = buildReferenceProfile(window, model.features);
+      const profile = buildReferenceProfile(window, model.features, {
+        sampleSize: model.policy.profile?.sampleSize,
+      });
       await setReferenceProfile(db, req.model, req.version, profile);
     },
   };

@@ -10,7 +10,10 @@
  *   at least 3× faster than NannyML's default calculate and 30× faster than Evidently at each size.
  *   The peers live in .driftloop/bench-venv, set up on first run (bench/statsPeers.ts).
  * Env: SIZES (comma-separated rows, default 10000,100000,1000000), RUNS (driftloop runs, default 7),
- *   PEERS=0 to skip the peers, SECTIONS (comma-separated: speed; default all).
+ *   PEERS=0 to skip the peers, SECTIONS (comma-separated: speed, binning, sample; default all),
+ *   TRIALS (windows per power estimate, default 200).
+ * binning, sample: the power evidence behind the profile's default bins and reference sample size
+ *   (bench/statsPower.ts).
  */
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
 import { resolveDriftPolicy } from '../stats/policy/driftPolicy';
@@ -19,13 +22,15 @@ import type { DriftState } from '../stats/report/driftState';
 import type { DataWindow } from '../stats/types';
 import { syntheticSchema, syntheticWindow } from '../test/stats/windows';
 import { ensureBenchVenv, measurePeers, type PeerMeasurement } from './statsPeers';
+import { binningPower, sampleSizePower } from './statsPower';
 
 const features = 50;
 const referenceRows = 100_000;
 const sizes = (process.env.SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const runs = Number(process.env.RUNS ?? 7);
 const withPeers = process.env.PEERS !== '0';
-const sections = new Set((process.env.SECTIONS ?? 'speed').split(','));
+const sections = new Set((process.env.SECTIONS ?? 'speed,binning,sample').split(','));
+const trials = Number(process.env.TRIALS ?? 200);
 const NANNYML_TARGET = 3;
 const EVIDENTLY_TARGET = 30;
 
@@ -127,3 +132,5 @@ async function speed(): Promise<void> {
 }
 
 if (sections.has('speed')) await speed();
+if (sections.has('binning')) binningPower(trials, progress);
+if (sections.has('sample')) sampleSizePower(trials, progress);

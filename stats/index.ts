@@ -89,3 +89,8 @@ export {
   type MultivariateDriftOptions,
   type MultivariateDriftResult,
 } from './multivariate/domainClassifier';
+export {
+  pcaReconstructionDrift,
+  type PcaReconstructionOptions,
+  type PcaReconstructionResult,
+} from './multivariate/pcaReconstruction';

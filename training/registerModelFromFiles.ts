@@ -118,7 +118,9 @@ export async function registerModelFromFiles(db: Db, req: RegisterFromFiles): Pr
     } finally {
       await loaded.release();
     }
-    const built = buildReferenceProfile(referenceWindow(modelSpec, reference, scores), model.features);
+    const built = buildReferenceProfile(referenceWindow(modelSpec, reference, scores), model.features, {
+      sampleSize: model.policy.profile?.sampleSize,
+    });
     profileColumns = built.columns.length;
     profile = built;
   } catch (err) {

@@ -66,7 +66,7 @@ export async function registerDemoModel(db: Db, reference: LabeledApplication[])
     onnx: trained.onnx,
     trainer: trained.algorithm,
     trainingRows: train.rows.length,
-    referenceProfile: buildReferenceProfile(window, model.features),
+    referenceProfile: buildReferenceProfile(window, model.features, { sampleSize: model.policy.profile?.sampleSize }),
     holdout,
     stage: 'production',
   });

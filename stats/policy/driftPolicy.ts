@@ -23,7 +23,7 @@
  * windows drawn independently persistence k brings the bound down to about alpha^k. At 144
  * windows a day, alpha = 0.01 and persistence 2 that is below one false page a month.
  * Caveat: p-values compare against a fixed stored sample of the reference, so the bound holds
- * on average over how that sample was drawn; the effect floor (0.1 sd / 0.1 JS) is what keeps a
+ * on average over how that sample was drawn; the effect floor (0.1 sd / 0.1 JS distance, base 2) is what keeps a
  * slightly unrepresentative stored sample from alarming window after window.
  *
  * Detection: with persistence 2 a shift is reported `drift` at the second window it is present
@@ -54,7 +54,7 @@ export const driftPolicySchema = z
     /** Per-window false-alarm bound for the dataset verdict under no drift (see the guarantee above). */
     alpha: z.number().gt(0).lt(1).default(0.01),
     correction: z.enum(['benjamini_hochberg', 'bonferroni', 'none']).default('benjamini_hochberg'),
-    /** Smallest shift that matters: normed Wasserstein (sd units) for numerical, Jensen-Shannon distance for categorical. */
+    /** Smallest shift that matters: normed Wasserstein (sd units) for numerical, Jensen-Shannon distance (base 2) for categorical. */
     effectFloor: z
       .object({ numerical: z.number().min(0).default(0.1), categorical: z.number().min(0).default(0.1) })
       .strict()
@@ -81,6 +81,14 @@ export const driftPolicySchema = z
       })
       .strict()
       .default({ countsTowardVerdict: true }),
+    /**
+     * Categorical features to segment every window by (report/segmentDrift.ts): drift and
+     * performance per segment, p-values corrected across all segments and features together.
+     */
+    segments: z
+      .object({ columns: z.array(z.string()).default([]) })
+      .strict()
+      .default({ columns: [] }),
     dataQuality: z
       .object({
         /** Absolute increase of a missing rate that is a finding. */
@@ -99,9 +107,23 @@ export const driftPolicySchema = z
         aucThreshold: z.number().gt(0.5).lt(1).default(0.6),
         /** Current rows the classifier sees (the reference side is the profile's joint sample). */
         sampleRows: z.number().int().min(50).default(1_000),
+        /** PCA reconstruction error (multivariate/pcaReconstruction.ts): no training per window. */
+        pca: z
+          .object({
+            enabled: z.boolean().default(false),
+            varianceShare: z.number().gt(0).lt(1).default(0.65),
+            sigmas: z.number().positive().default(3),
+          })
+          .strict()
+          .default({ enabled: false, varianceShare: 0.65, sigmas: 3 }),
       })
       .strict()
-      .default({ enabled: false, aucThreshold: 0.6, sampleRows: 1_000 }),
+      .default({
+        enabled: false,
+        aucThreshold: 0.6,
+        sampleRows: 1_000,
+        pca: { enabled: false, varianceShare: 0.65, sigmas: 3 },
+      }),
   })
   .strict();
 
@@ -134,6 +156,16 @@ export function resolveDriftPolicy(overrides: unknown = {}, schema?: ColumnSchem
   }
   if (schema) {
     const byName = new Map(schema.map((c) => [c.name, c]));
+    for (const column of policy.segments.columns) {
+      if (byName.get(column)?.type !== 'categorical') {
+        problems.push(
+          `segments.columns: ${column} is not a categorical feature of the model (categorical: ${schema
+            .filter((c) => c.type === 'categorical')
+            .map((c) => c.name)
+            .join(', ')})`,
+        );
+      }
+    }
     for (const [feature, override] of Object.entries(policy.features)) {
       const column = byName.get(feature);
       if (!column) {

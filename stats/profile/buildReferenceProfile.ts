@@ -16,6 +16,7 @@ import {
   type ReferenceCorrelation,
   type ReferenceProfile,
 } from './referenceProfile';
+import { outputDependence } from './outputDependence';
 import { countPerBin, meanAndStd, sortFinite } from './sortedColumn';
 
 export function buildReferenceProfile(
@@ -23,7 +24,9 @@ export function buildReferenceProfile(
   schema: ColumnSchema[],
   opts: Partial<ProfileOptions> = {},
 ): ReferenceProfile {
-  const options: ProfileOptions = { ...DEFAULT_PROFILE_OPTIONS, ...opts };
+  // An option given as undefined (e.g. an unset policy field) keeps its default.
+  const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+  const options: ProfileOptions = { ...DEFAULT_PROFILE_OPTIONS, ...given };
   for (const [key, value] of Object.entries(options)) {
     if (!Number.isInteger(value) || value < 1) {
       throw new Error(`reference profile option ${key} must be a positive integer, got ${String(value)}`);
@@ -79,6 +82,7 @@ export function buildReferenceProfile(
     calibration,
     jointSample: jointSample(window, schema, options.jointSampleSize),
     correlation: correlation(window, columns),
+    outputDependence: outputDependence(window, columns),
   };
 }
 

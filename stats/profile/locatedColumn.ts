@@ -51,9 +51,26 @@ export function locateColumn(
   const cells = grid.length - 1;
   const n = values.length;
   const slots = new Int32Array(n);
-  const inside = new Float64Array(d + 1);
-  const at = new Float64Array(d);
-  const offset = new Float64Array(d + 1);
+  // One allocation for the three per-interval arrays: a window of 50 columns makes 50 of these.
+  const counts = new Float64Array(3 * d + 2);
+  const inside = counts.subarray(0, d + 1);
+  const offset = counts.subarray(d + 1, 2 * d + 2);
+  const at = counts.subarray(2 * d + 2);
+  // Pass 1: each value's first candidate from the grid. Independent loads, so the CPU overlaps
+  // them; a NaN lands on candidate 0 and is sorted out in pass 2. Out-of-sample values clamp to
+  // the end cells, where the scan of pass 2 finishes (distinct ends with +Infinity).
+  if (index.crowding <= LINEAR_SCAN) {
+    for (let i = 0; i < n; i++) {
+      const g = Math.floor((values[i] - first) * scale);
+      slots[i] = grid[g < 0 ? 0 : g >= cells ? cells - 1 : g];
+    }
+  } else {
+    // A crowded cell (a heavy tail squeezing many values into few cells): exact binary search.
+    for (let i = 0; i < n; i++) {
+      const y = values[i];
+      slots[i] = y - y === 0 ? locateValue(index, y) : 0;
+    }
+  }
   let missing = 0;
   let nonFinite = 0;
   let outOfRange = 0;
@@ -67,18 +84,9 @@ export function locateColumn(
       continue;
     }
     if (y < low || y > high) outOfRange++;
-    // locateValue, inlined: this loop is where a drift report spends its time.
-    let k: number;
-    if (y < first) k = 0;
-    else if (y >= last) k = d;
-    else {
-      let g = Math.floor((y - first) * scale);
-      if (g >= cells) g = cells - 1;
-      k = grid[g];
-      const end = grid[g + 1];
-      if (end - k > LINEAR_SCAN) k = locateValue(index, y);
-      else while (distinct[k] <= y) k++;
-    }
+    // Pass 2: finish the scan (a step or two) — the number of distinct values <= y.
+    let k = slots[i];
+    while (distinct[k] <= y) k++;
     if (k > 0 && distinct[k - 1] === y) {
       at[k - 1]++;
       slots[i] = d + k;

@@ -128,6 +128,7 @@ const profileSchema = z
       })
       .nullable()
       .optional(),
+    outputDependence: z.record(z.string(), z.number().min(0).max(1)).nullable().optional(),
   })
   .strict();
 

@@ -10,6 +10,8 @@ import { getDriftTest, selectDefaultTest, significanceTestFor } from '../registr
 import type { ColumnComparison } from '../registry/columnComparison';
 import type { DataWindow } from '../types';
 import { multivariateDrift } from '../multivariate/domainClassifier';
+import { pcaReconstructionDrift } from '../multivariate/pcaReconstruction';
+import { segmentDrift } from './segmentDrift';
 import { scanCategorical, scanNumerical } from './compareColumn';
 import { categoricalFindings, numericalFindings } from './dataQuality';
 import { parseDriftState, type DriftState } from './driftState';
@@ -146,6 +148,21 @@ export function driftReport(
   const driftedFeatures = results.filter((r) => r.drifted).map((r) => r.feature);
   const flaggedFeatures = results.filter((r) => r.flagged && !r.drifted).map((r) => r.feature);
   const predictionDrift = prediction?.drifted ?? false;
+  const dependence = profile.outputDependence ?? null;
+  const rankedFeatures = results
+    .filter((r) => r.flagged || r.drifted)
+    .map((r) => ({
+      feature: r.feature,
+      outputDependence: dependence?.[r.feature] ?? null,
+      effectSize: r.effectSize,
+      drifted: r.drifted,
+    }))
+    .sort(
+      (a, b) =>
+        Number(b.drifted) - Number(a.drifted) ||
+        (b.outputDependence ?? 0) - (a.outputDependence ?? 0) ||
+        (b.effectSize ?? 0) - (a.effectSize ?? 0),
+    );
 
   const multivariate =
     policy.multivariate.enabled && sufficient
@@ -155,6 +172,21 @@ export function driftReport(
         })
       : null;
 
+  const pcaReconstruction =
+    policy.multivariate.pca.enabled && sufficient
+      ? pcaReconstructionDrift(profile, window, {
+          varianceShare: policy.multivariate.pca.varianceShare,
+          sigmas: policy.multivariate.pca.sigmas,
+        })
+      : null;
+
+  const segments =
+    sufficient && policy.segments.columns.length > 0
+      ? policy.segments.columns
+          .filter((column) => window.categorical?.[column])
+          .map((column) => segmentDrift(profile, window, policy, column))
+      : [];
+
   let status: DriftStatus;
   if (!sufficient || (judged.length === 0 && !(prediction && prediction.status !== 'insufficient_data'))) {
     status = 'insufficient_data';
@@ -163,7 +195,14 @@ export function driftReport(
     (predictionDrift && policy.prediction.countsTowardVerdict)
   ) {
     status = 'drift';
-  } else if (flaggedFeatures.length > 0 || prediction?.flagged || multivariate?.drifted || findings.length > 0) {
+  } else if (
+    flaggedFeatures.length > 0 ||
+    prediction?.flagged ||
+    multivariate?.drifted ||
+    pcaReconstruction?.drifted ||
+    segments.some((s) => s.segments.some((g) => g.flaggedFeatures.length > 0)) ||
+    findings.length > 0
+  ) {
     status = 'warning';
   } else status = 'ok';
 
@@ -179,6 +218,7 @@ export function driftReport(
     driftScore: judged.length > 0 ? driftedFeatures.length / judged.length : null,
     driftedFeatures,
     flaggedFeatures,
+    rankedFeatures,
     totalFeatures: profile.columns.length,
     judgedFeatures: judged.length,
     rows: window.rows,
@@ -187,6 +227,8 @@ export function driftReport(
     predictionDrift,
     dataQuality: findings,
     multivariate,
+    pcaReconstruction,
+    segments,
     policy: {
       alpha: policy.alpha,
       correction: policy.correction,

@@ -2,6 +2,8 @@
 import type { ColumnType } from '../types';
 import type { DriftTestKind } from '../registry/driftTest';
 import type { MultivariateDriftResult } from '../multivariate/domainClassifier';
+import type { PcaReconstructionResult } from '../multivariate/pcaReconstruction';
+import type { SegmentReport } from './segmentDrift';
 import type { DriftState } from './driftState';
 
 export type DriftStatus = 'ok' | 'warning' | 'drift' | 'insufficient_data';
@@ -68,6 +70,12 @@ export interface DriftReport {
   driftedFeatures: string[];
   /** Features flagged this window but not yet persistent. */
   flaggedFeatures: string[];
+  /**
+   * Drifted, then flagged, features ranked by how much the model's output depends on them on the
+   * reference (profile outputDependence; null without a prediction in the profile): the ones that
+   * plausibly hurt performance first. Optional: absent in reports stored before it.
+   */
+  rankedFeatures?: { feature: string; outputDependence: number | null; effectSize: number | null; drifted: boolean }[];
   totalFeatures: number;
   judgedFeatures: number;
   rows: number;
@@ -76,6 +84,10 @@ export interface DriftReport {
   predictionDrift: boolean;
   dataQuality: DataQualityFinding[];
   multivariate: MultivariateDriftResult | null;
+  /** PCA reconstruction error, when policy.multivariate.pca is enabled (optional: absent in reports stored before it). */
+  pcaReconstruction?: PcaReconstructionResult | null;
+  /** Drift and performance per segment, one entry per policy.segments.columns (optional: absent in older reports). */
+  segments?: SegmentReport[];
   policy: { alpha: number; correction: string; persistence: number; minRows: number };
   /** Pass as `history` to the next window's driftReport. */
   state: DriftState;

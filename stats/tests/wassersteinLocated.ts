@@ -50,14 +50,15 @@ function crossingIntervals(column: LocatedColumn, crossing: Uint8Array, total: n
   const { cumulative, distinct, size: n1, d } = column.index;
   const n2 = column.finite;
   // Counting-sort layout: each crossing interval gets a contiguous segment of `gathered`.
-  const start = new Int32Array(d + 2);
+  const layout = new Int32Array(2 * d + 4);
+  const start = layout.subarray(0, d + 2);
+  const fill = layout.subarray(d + 2);
   let position = 0;
   for (let k = 0; k <= d; k++) {
-    start[k] = position;
+    start[k] = fill[k] = position;
     if (crossing[k]) position += inside[k];
   }
-  start[d + 1] = position;
-  const fill = Int32Array.from(start);
+  start[d + 1] = fill[d + 1] = position;
   const gathered = new Float64Array(total);
   for (let i = 0; i < slots.length; i++) {
     const k = slots[i];

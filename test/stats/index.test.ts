@@ -22,6 +22,7 @@ describe('stats/index.ts', () => {
       'fitIsotonicCalibration',
       'calibrate',
       'multivariateDrift',
+      'pcaReconstructionDrift',
       'seededRandom',
       'ks2samp',
       'wassersteinDistance',

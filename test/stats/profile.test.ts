@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { modelPolicySchema } from '../../config/model';
 import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 import { parseProfile, serializeProfile } from '../../stats/profile/serializeProfile';
 import type { NumericalColumnProfile, CategoricalColumnProfile } from '../../stats/profile/referenceProfile';
@@ -19,9 +20,9 @@ describe('buildReferenceProfile', () => {
     expect(x0.sample.every((v, i) => i === 0 || x0.sample[i - 1] <= v)).toBe(true);
     expect(x0.mean!).toBeCloseTo(0, 1);
     expect(x0.std!).toBeCloseTo(1, 1);
-    expect(x0.binEdges).toHaveLength(9);
+    expect(x0.binEdges).toHaveLength(49);
     expect(x0.binCounts.reduce((a, b) => a + b, 0)).toBe(19_998);
-    for (const c of x0.binCounts) expect(Math.abs(c - 2_000)).toBeLessThan(5);
+    for (const c of x0.binCounts) expect(Math.abs(c - 400)).toBeLessThan(5);
     const c0 = profile.columns[3] as CategoricalColumnProfile;
     expect(c0.categories).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(c0.counts.reduce((a, b) => a + b, 0)).toBe(19_999);
@@ -112,5 +113,20 @@ describe('serializeProfile / parseProfile', () => {
     noCounts.columns[0].binCounts.pop();
     expect(() => parseProfile(noCounts)).toThrow(/columns\.0\.binCounts/);
     expect(() => parseProfile('{"format"')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('reference sample size as a policy setting', () => {
+  it('defaults to 5,000, is honoured, and a bad value names the field', () => {
+    const policy = modelPolicySchema.parse({});
+    expect(policy.profile.sampleSize).toBe(5_000);
+    const window = syntheticWindow({ rows: 30_000, numerical: 1, seed: 3 });
+    const sized = buildReferenceProfile(window, [{ name: 'x0', type: 'numerical' }], { sampleSize: 20_000 });
+    expect((sized.columns[0] as NumericalColumnProfile).sample).toHaveLength(20_000);
+    const unset = buildReferenceProfile(window, [{ name: 'x0', type: 'numerical' }], { sampleSize: undefined });
+    expect((unset.columns[0] as NumericalColumnProfile).sample).toHaveLength(5_000);
+    const bad = modelPolicySchema.safeParse({ profile: { sampleSize: 10 } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0].path).toEqual(['profile', 'sampleSize']);
   });
 });

@@ -3,7 +3,7 @@ import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile
 import { getDriftTest, listDriftTests, selectDefaultTest, significanceTestFor } from '../../stats/registry/index';
 import type { CategoricalColumnProfile, NumericalColumnProfile } from '../../stats/profile/referenceProfile';
 import { scanCategorical, scanNumerical } from '../../stats/report/compareColumn';
-import { ks2samp, chiSquareTest, psi } from '../../stats/tests/index';
+import { ks2samp, chiSquareTest, jensenShannonDistance, psi } from '../../stats/tests/index';
 import { syntheticSchema, syntheticWindow } from './windows';
 
 const profile = buildReferenceProfile(
@@ -29,7 +29,7 @@ describe('drift-test registry', () => {
       ['anderson_darling', 'pvalue', 0.05, 'numerical'],
       ['wasserstein', 'distance', 0.1, 'numerical'],
       ['psi', 'distance', 0.1, 'numerical+categorical'],
-      ['jensen_shannon', 'distance', 0.1, 'numerical+categorical'],
+      ['jensen_shannon', 'distance', 0.1 / Math.sqrt(Math.LN2), 'numerical+categorical'],
       ['kl_div', 'distance', 0.1, 'numerical+categorical'],
       ['hellinger', 'distance', 0.1, 'numerical+categorical'],
       ['chi_square', 'pvalue', 0.05, 'categorical+numerical'],
@@ -68,6 +68,13 @@ describe('drift-test registry', () => {
     ];
     // The reference 'other' bucket is empty on both sides... except the current's new category, so it is kept.
     expect(getDriftTest('chi_square').run(categorical).pvalue).toBe(chiSquareTest(ref, cur).pvalue);
+  });
+
+  it("jensen_shannon's threshold is Evidently's 0.1 in base e, stated in base 2", () => {
+    const p = [0.5, 0.3, 0.2];
+    const q = [0.3, 0.3, 0.4];
+    const ratio = jensenShannonDistance(p, q) / jensenShannonDistance(p, q, Math.E);
+    expect(getDriftTest('jensen_shannon').defaultThreshold).toBeCloseTo(0.1 * ratio, 12);
   });
 
   it('selects by type, sample size and cardinality (documented in selectTest.ts)', () => {
