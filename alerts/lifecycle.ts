@@ -42,7 +42,7 @@ export function planRaise(f: RaiseFacts): RaisePlan {
     else if ((f.pagesLastHour[sink] ?? 0) >= f.rateLimits[sink]) plan.rateLimited.push(sink);
     else plan.deliver.push(sink);
   }
-  // Alertmanager expires an alert that is not re-sent: refresh it whenever it already holds the incident.
+  // Re-sent to Alertmanager whenever it already holds the incident, so its annotations carry the latest facts.
   if (f.routed.includes('alertmanager') && !toPage.includes('alertmanager') && f.open?.paged.includes('alertmanager')) {
     plan.deliver.push('alertmanager');
   }

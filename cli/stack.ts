@@ -21,6 +21,8 @@ export interface Stack {
   temporalAddress: string;
   devServer: boolean;
   temporalUiUrl?: string;
+  /** The dev server's process (group) id, when one was started. */
+  devServerPid?: number;
   db: Db;
   migrationsApplied: string[];
   worker: RunningWorker;
@@ -56,6 +58,7 @@ export async function startStack(options: {
     }
     let temporalAddress = options.config.temporalAddress;
     let temporalUiUrl = options.config.temporalAddress ? options.config.temporalUiUrl : undefined;
+    let devServerPid: number | undefined;
     if (!temporalAddress) {
       const server = await startTemporalDevServer({
         port: options.config.temporalPort,
@@ -67,6 +70,7 @@ export async function startStack(options: {
       stops.push({ name: 'Temporal dev server', stop: server.stop });
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
+      devServerPid = server.process.pid;
     }
     const config: DriftloopConfig = {
       ...options.config,
@@ -86,6 +90,7 @@ export async function startStack(options: {
       temporalAddress,
       devServer: !options.config.temporalAddress,
       temporalUiUrl,
+      devServerPid,
       db,
       migrationsApplied,
       worker,

@@ -1,7 +1,7 @@
 /**
  * One Temporal Schedule, `driftloop-refresh-alerts`, re-sends firing incidents to Alertmanager every
- * 5 minutes so they do not expire between monitor runs (Alertmanager resolves an alert whose
- * endsAt passes). Created idempotently the first time a model is monitored.
+ * 5 minutes. They never expire (endsAt a year ahead, see alerts/alertmanager.ts); the refresh
+ * restores them after an Alertmanager restart. Created idempotently the first time a model is monitored.
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { ControlContext } from './context';

@@ -2,3 +2,4 @@
 export type { ControlContext } from './context';
 export * from './schedules';
 export * from './retrain';
+export { workersPolling } from './workers';

@@ -21,6 +21,12 @@ export interface DurableLogOptions<T> {
   metrics: ServingMetrics;
   /** Rows per COPY at most (one group commit). */
   maxBatchRows?: number;
+  /**
+   * COPYs in flight at once, one connection each: a commit waits for its WAL flush, and
+   * PostgreSQL flushes the WAL of concurrent commits together, so overlapping them raises the
+   * rate when each flush is slow (a busy disk).
+   */
+  streams?: number;
 }
 
 interface Waiting<T> {
@@ -31,8 +37,11 @@ interface Waiting<T> {
 
 export class DurableLog<T> {
   private queue: Array<Waiting<T>> = [];
-  private writing = false;
-  private client: pg.Client | null = null;
+  private scheduled = false;
+  /** Idle connections; a flush takes one (or opens one) and gives it back. */
+  private idle: pg.Client[] = [];
+  private active = 0;
+  private readonly streams: number;
   private readonly maxBatchRows: number;
   private readonly written;
   private readonly failures;
@@ -41,6 +50,7 @@ export class DurableLog<T> {
 
   constructor(private readonly options: DurableLogOptions<T>) {
     this.maxBatchRows = options.maxBatchRows ?? 10_000;
+    this.streams = Math.max(1, options.streams ?? 4);
     this.written = options.metrics.logWrittenRows.labels(`${options.table}_durable`);
     this.failures = options.metrics.logFlushFailures.labels(`${options.table}_durable`);
     this.written.inc(0);
@@ -57,19 +67,24 @@ export class DurableLog<T> {
   }
 
   private kick(): void {
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = true;
+    if (this.scheduled || this.active >= this.streams || this.queue.length === 0) return;
+    this.scheduled = true;
     // One turn of the event loop lets the requests scored in the same micro-batch join this COPY.
     setImmediate(() => {
+      this.scheduled = false;
+      if (this.active >= this.streams || this.queue.length === 0) return;
+      this.active++;
       this.flush().finally(() => {
-        this.writing = false;
+        this.active--;
         this.kick();
       });
+      this.kick();
     });
   }
 
   private async connect(): Promise<pg.Client> {
-    if (this.client) return this.client;
+    const idle = this.idle.pop();
+    if (idle) return idle;
     const client = new pg.Client({
       connectionString: this.options.databaseUrl,
       connectionTimeoutMillis: 3_000,
@@ -77,7 +92,6 @@ export class DurableLog<T> {
     });
     client.on('error', () => undefined);
     await client.connect();
-    this.client = client;
     return client;
   }
 
@@ -90,14 +104,15 @@ export class DurableLog<T> {
       n += next.rows.length;
     }
     const rows = group.length === 1 ? group[0].rows : group.flatMap((w) => w.rows);
+    let client: pg.Client | null = null;
     try {
-      await this.options.write(await this.connect(), rows);
+      client = await this.connect();
+      await this.options.write(client, rows);
+      this.idle.push(client);
       this.totals.written += rows.length;
       this.written.inc(rows.length);
       for (const w of group) w.resolve();
     } catch (err) {
-      const client = this.client;
-      this.client = null;
       client?.end().catch(() => undefined);
       this.totals.failedCommits++;
       this.totals.refusedRows += rows.length;
@@ -113,8 +128,7 @@ export class DurableLog<T> {
 
   /** Waits for the commits under way, then closes the connection. */
   async close(): Promise<void> {
-    while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 10));
-    await this.client?.end().catch(() => undefined);
-    this.client = null;
+    while (this.active > 0 || this.scheduled || this.queue.length > 0) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all(this.idle.splice(0).map((c) => c.end().catch(() => undefined)));
   }
 }

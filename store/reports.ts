@@ -37,6 +37,16 @@ export interface LatestReport {
   results: FeatureResult[];
 }
 
+/** The newest run of `model` that was judged (has per-feature results), or null. */
+export async function latestJudgedRunId(db: Queryable, model: string): Promise<number | null> {
+  const { rows } = await db.query(
+    `SELECT d.id FROM drift_runs d WHERE d.model = $1 AND EXISTS (SELECT 1 FROM drift_results r WHERE r.drift_run_id = d.id)
+     ORDER BY d.created_at DESC, d.id DESC LIMIT 1`,
+    [model],
+  );
+  return rows.length ? Number(rows[0].id) : null;
+}
+
 /** The latest run of `model` (optionally a given run id), or null when it was never monitored. */
 export async function latestReport(db: Queryable, model: string, runId?: number): Promise<LatestReport | null> {
   const { rows } = await db.query(

@@ -236,9 +236,9 @@ export async function raiseAlert(input: RaiseAlertInput): Promise<AlertNotice> {
 }
 
 /**
- * Re-sends every firing incident to Alertmanager. Meant for a Temporal Schedule every few minutes
- * (well inside the alerts' endsAt horizon of three monitor intervals); monitor runs that see an
- * incident again refresh it too.
+ * Re-sends every firing incident to Alertmanager, for the `driftloop-refresh-alerts` schedule.
+ * Firing alerts carry an endsAt a year ahead, so nothing expires between refreshes; this restores
+ * the open incidents after an Alertmanager restart (it keeps alerts in memory only).
  */
 export async function refreshAlerts(): Promise<{ refreshed: number; failed: number }> {
   const events = await refreshFiringIncidents(origin());

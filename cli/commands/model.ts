@@ -90,7 +90,7 @@ Example:
           trainer: v.trainer,
           created: v.createdAt.toISOString(),
           metrics: Object.entries(v.metrics)
-            .map(([k, x]) => `${k}=${typeof x === 'number' ? x.toFixed(4) : String(x)}`)
+            .map(([k, x]) => `${k}=${typeof x === 'number' ? formatMetric(x) : String(x)}`)
             .join(' '),
           reason: v.stageReason ?? '',
         }));
@@ -112,4 +112,11 @@ Example:
       }
     });
   return model;
+}
+
+/** A metric as people read it: counts and settings as integers (trees=2500), measures in 4 significant digits. */
+export function formatMetric(x: number): string {
+  if (Number.isInteger(x)) return String(x);
+  if (!Number.isFinite(x)) return String(x);
+  return String(Number(x.toPrecision(4)));
 }

@@ -97,7 +97,7 @@ Examples:
       process.stdout.write(
         [
           `${status.scheduleId}: every ${status.intervalMinutes} min${status.paused ? ' (PAUSED' + (status.note ? `: ${status.note}` : '') + ')' : ''}`,
-          `next runs:   ${status.nextRuns.map((d) => d.toISOString()).join(', ') || '-'}`,
+          `next runs:   ${status.paused ? 'none while paused (driftloop monitor resume)' : status.nextRuns.map((d) => d.toISOString()).join(', ') || '-'}`,
           `recent runs: ${status.recentRuns.map((r) => `${r.workflowId} at ${r.takenAt.toISOString()}`).join('\n             ') || '-'}`,
           `running now: ${status.runningRounds}`,
         ].join('\n') + '\n',

@@ -1,6 +1,6 @@
 /** `driftloop report <model>`: the latest drift report as a table (features sorted by drift) or JSON. */
 import type { Command } from 'commander';
-import { latestReport, type FeatureResult, type LatestReport } from '../../store/reports';
+import { latestJudgedRunId, latestReport, type FeatureResult, type LatestReport } from '../../store/reports';
 import { commandContext, openDatabase, requireDatabaseUrl } from '../context';
 import { CliError, EXIT } from '../errors';
 import { formatTable } from '../table';
@@ -61,7 +61,17 @@ export function registerReport(program: Command): void {
       const { config } = commandContext();
       const db = await openDatabase(requireDatabaseUrl(config));
       try {
-        const report = await latestReport(db, model, opts.run);
+        let report = await latestReport(db, model, opts.run);
+        let preface = '';
+        // Right after a promotion (or when traffic stops) the newest round is not judged and has no
+        // table: show the newest judged one, and say so.
+        if (report && report.results.length === 0 && opts.run === undefined) {
+          const judged = await latestJudgedRunId(db, model);
+          if (judged !== null) {
+            preface = `latest round: run ${report.runId} on v${report.version}, ${report.status} (${report.rowsInWindow} rows in its window), not judged; below is the latest judged run, ${judged}\n\n`;
+            report = await latestReport(db, model, judged);
+          }
+        }
         if (!report) {
           throw new CliError(
             `model ${model} has no monitoring runs yet (driftloop monitor enable ${model}, or driftloop monitor trigger ${model})`,
@@ -71,7 +81,7 @@ export function registerReport(program: Command): void {
         if (opts.json) {
           report.results.sort(driftOrder);
           process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        } else process.stdout.write(formatReport(report));
+        } else process.stdout.write(preface + formatReport(report));
       } finally {
         await db.end();
       }

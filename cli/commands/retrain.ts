@@ -23,6 +23,11 @@ export function registerRetrain(program: Command): void {
           `${started.alreadyRunning ? 'a retrain is already running' : 'retrain started'}: ${started.workflowId}\n`,
         );
         if (!opts.wait) return;
+        if ((await (await control()).workersPolling(ctx)) === 0) {
+          process.stderr.write(
+            `no worker is polling task queue ${ctx.taskQueue}: the retrain waits until one does; start one with \`driftloop worker\` (or \`driftloop up\`)\n`,
+          );
+        }
         const result = await (await control()).retrainResult(ctx, model);
         process.stdout.write(
           `${result.outcome}: champion v${result.championVersion ?? '-'}, challenger v${result.challengerVersion ?? '-'}, production v${result.production ?? '-'} — ${result.reason}\n`,
