@@ -7,6 +7,7 @@
  *             reads the prediction log, and retrain dataset assembly at 1M and 10M labeled rows;
  *  fleet:     one monitoring round for 200, 1,000 and 2,000 models on one worker;
  *  schedules: when 2,000 monitor schedules fire (the busiest second);
+ *  profile:   the reference profile's stored size and read cost at 50 numerical features;
  *  cluster:   1, 2 and 4 `driftloop worker` processes on one task queue (a round for 200 models); 1, 2
  *             and 3 `driftloop serve` behind a client-side round-robin: requests/s and prediction rows/s
  *             landed in PostgreSQL, each as a ratio to one process in the same run.
@@ -34,7 +35,8 @@ import { enableMonitor, monitorScheduleId, runMonitorRound, type ControlContext 
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
 import { createPool, type Db, type Queryable } from '../store/db';
 import { migrate } from '../store/migrate';
-import { insertModelVersion, upsertModel } from '../store/models';
+import { getVersionInStage, insertModelVersion, upsertModel } from '../store/models';
+import { parseProfile } from '../stats/index';
 import { assembleRetrainDataset, dropDatasetRows } from '../store/retrainDatasets';
 import { readPredictionWindow } from '../store/window';
 import { trainModel } from '../training/trainModel';
@@ -52,7 +54,7 @@ const CLUSTER_SERVERS = list(process.env.BENCH_SERVERS ?? '1,2,3');
 const CLUSTER_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const CLUSTER_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROWS_PER_REQUEST = Number(process.env.BENCH_ROWS_PER_REQUEST ?? 20);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'table,fleet,schedules,cluster').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'profile,table,fleet,schedules,cluster').split(','));
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'bench-scale');
 
@@ -688,7 +690,46 @@ async function clusterSection(version: Awaited<ReturnType<typeof fittedVersion>>
   }
 }
 
+/** 5. The reference profile each version stores and each monitoring round reads back, at 50 numerical features. */
+async function profileSection(): Promise<void> {
+  const s = await scratchDatabase(`bench_scale_profile_${process.pid}`);
+  try {
+    const n = 100_000;
+    const wide = Array.from({ length: 50 }, (_v, j) => ({ name: `f${j}`, type: 'numerical' as const }));
+    const numerical: Record<string, Float64Array> = {};
+    for (const f of wide) numerical[f.name] = Float64Array.from({ length: n }, gaussian);
+    const prediction = Float64Array.from({ length: n }, Math.random);
+    const profile = buildReferenceProfile({ rows: n, numerical, categorical: {}, prediction }, wide);
+    const json = JSON.stringify(profile);
+    await upsertModel(s.db, { name: 'wide50', task: 'regression', features: wide, target: { name: 'y' } });
+    await insertModelVersion(s.db, {
+      model: 'wide50',
+      onnx: new Uint8Array([0]),
+      trainer: 'bench',
+      referenceProfile: profile,
+      stage: 'production',
+    });
+    const { rows } = await s.db.query(
+      `SELECT pg_column_size(reference_profile) AS stored FROM model_versions WHERE model = 'wide50'`,
+    );
+    const read = await withBenchLock('bench:scale profile', () =>
+      medianOf(ROUNDS, () =>
+        getVersionInStage(s.db, 'wide50', 'production').then((v) => parseProfile(v!.referenceProfile)),
+      ),
+    );
+    const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+    console.log(
+      `\n## Reference profile, 50 numerical features from ${fmt(n)} rows\n` +
+        `JSON ${mb(json.length)}, stored jsonb ${mb(rows[0].stored as number)} (TOAST-compressed); ` +
+        `read + parse per monitoring round ${ms(read)} → ${((read * 2_000) / 1000).toFixed(0)} s per round of 2,000 such models`,
+    );
+  } finally {
+    await s.drop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (SECTIONS.has('profile')) await profileSection();
   const version = await fittedVersion();
   if (SECTIONS.has('table')) await tableSection(version);
   if (SECTIONS.has('fleet') || SECTIONS.has('schedules')) await fleetSection(version);

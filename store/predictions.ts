@@ -164,6 +164,7 @@ export interface PrunedPartition {
 export async function prunePredictions(
   db: Db,
   olderThanDays: number,
+  options: PruneOptions = {},
 ): Promise<{ dropped: PrunedPartition[]; defaultRowsDeleted: number }> {
   if (!(olderThanDays >= 0)) throw new Error(`prune: --older-than must be a number of days >= 0, got ${olderThanDays}`);
   const { rows } = await db.query(
@@ -180,12 +181,49 @@ export async function prunePredictions(
     const dayEnd = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
     if (dayEnd > cutoff) continue;
     // DETACH first so a concurrent reader never sees a half-dropped table; then the drop is instant.
-    await db.query(`ALTER TABLE predictions DETACH PARTITION ${partition}`);
+    await detachWithin(db, partition, options);
     await db.query(`DROP TABLE ${partition}`);
     dropped.push({ partition, day });
   }
   const deleted = await db.query(`DELETE FROM predictions_default WHERE ts < $1`, [new Date(cutoff)]);
   return { dropped, defaultRowsDeleted: deleted.rowCount ?? 0 };
+}
+
+export interface PruneOptions {
+  /** Longest a DETACH may wait for its lock (ms); 0 waits forever. Default 1000. */
+  lockTimeoutMs?: number;
+  /** Tries per partition before giving up. Default 30. */
+  attempts?: number;
+}
+
+/**
+ * DETACH needs an exclusive lock on `predictions`: waiting for it behind a long reader (a dashboard
+ * scan, a retrain) would queue every COPY of the prediction log behind the DETACH. So it waits at
+ * most lockTimeoutMs, steps aside, and tries again: writers stall at most that long.
+ * (DETACH … CONCURRENTLY is not allowed on a table with a default partition.)
+ */
+async function detachWithin(db: Db, partition: string, options: PruneOptions): Promise<void> {
+  const lockTimeoutMs = options.lockTimeoutMs ?? 1_000;
+  const attempts = options.attempts ?? 30;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withTransaction(db, async (client) => {
+        await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
+        await client.query(`ALTER TABLE predictions DETACH PARTITION ${partition}`);
+      });
+      return;
+    } catch (err) {
+      // 55P03 lock_not_available: a reader holds predictions; let the writers through and retry.
+      if ((err as { code?: string }).code !== '55P03' || attempt >= attempts) {
+        throw new Error(
+          `prune: could not detach ${partition} after ${attempt} tries of ${lockTimeoutMs} ms: ${(err as Error).message}; ` +
+            `a long query on predictions holds it (see pg_stat_activity), retry later`,
+          { cause: err },
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+    }
+  }
 }
 
 export interface LabelInput {
