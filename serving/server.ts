@@ -20,6 +20,8 @@ import { InputError } from './featureInput';
 import { LiveModels } from './liveModels';
 import { createServingMetrics, type ServingMetrics } from './metrics';
 import { adminRoutes } from './routes/admin';
+import { cloudEventRoutes } from './routes/cloudEvents';
+import { ingestRoutes } from './routes/ingest';
 import { inferenceRoutes } from './routes/inference';
 import { labelRoutes } from './routes/labels';
 import { metricsRoutes } from './routes/metrics';
@@ -49,6 +51,8 @@ export interface ServerOptions {
   listen?: boolean;
   /** Node's default process metrics on /metrics (default true). */
   defaultMetrics?: boolean;
+  /** How long a KServe logger request waits for its response event before it is logged alone (default 60 s). */
+  cloudEventPairMs?: number;
 }
 
 export interface PredictionServer {
@@ -134,6 +138,9 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
   ready = true;
 
   const app = buildApp(ctx, options.bodyLimitBytes ?? 4 * 1024 * 1024);
+  // Traffic served elsewhere: rows from other servers and KServe's inference-logger CloudEvents.
+  app.register(ingestRoutes, { ctx });
+  app.register(cloudEventRoutes, { ctx, pairWindowMs: options.cloudEventPairMs });
   const address = await app.listen({ host: options.host ?? config.serveHost, port: options.port ?? config.servePort });
   logger.info({ url: address, models: models.names() }, `serving ${models.names().length} model(s) at ${address}`);
 
