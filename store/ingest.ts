@@ -102,7 +102,7 @@ export async function pairEventHalf(
   half: EventHalf,
 ): Promise<EventHalf | null> {
   return withTransaction(db, async (client) => {
-    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${model}\u0000${eventId}`]);
+    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${model}/${eventId}`]);
     const other: HalfKind = half.kind === 'request' ? 'response' : 'request';
     const { rows } = await client.query(
       `DELETE FROM cloudevent_halves WHERE model = $1 AND event_id = $2 AND kind = $3 RETURNING endpoint, body`,

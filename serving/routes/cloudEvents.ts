@@ -11,7 +11,7 @@ import { pairEventHalf, takeStaleHalves, type EventHalf } from '../../store/inge
 import { pairRows, readInferenceEvent, requestRows, responseOutputs, type InferenceEvent } from '../cloudEvents';
 import type { ServingContext } from '../context';
 import { externalPredictionRows, type IngestModel, type VersionStages } from '../externalRows';
-import { InputError } from '../featureInput';
+import { InputError, rowsFromInstances } from '../featureInput';
 import { ingestModel, pushAll, stagesOf } from '../ingestLog';
 import { requireToken } from './auth';
 
@@ -65,7 +65,7 @@ export const cloudEventRoutes: FastifyPluginAsync<CloudEventRouteOptions> = asyn
     request.servedBy = { model: modelName, route: 'cloudevents' };
     const model = await ingestModel(ctx, modelName);
     // Validate the half now, so the sender hears about a bad payload on its own event.
-    if (event.kind === 'request') requestRows(model, event.data);
+    if (event.kind === 'request') rowsFromInstances(model.name, model.features, requestRows(model, event.data));
     else responseOutputs(model, event.data);
     const stored: StoredHalf = { data: event.data, time: event.time, endpoint: event.endpoint };
     const requestOnly = (request.query as { mode?: string }).mode === 'request';
