@@ -3,6 +3,7 @@
  * Validated with zod at every boundary (CLI files, HTTP admin calls, rows read back).
  */
 import { z } from 'zod';
+import { deployPolicySchema } from './deployTargets';
 
 export const featureSpecSchema = z
   .object({
@@ -135,6 +136,8 @@ export const modelPolicySchema = z
       })
       .strict()
       .default({ severity: 'critical', sinks: [] }),
+    /** Where new versions go on each stage change (config/deployTargets.ts). */
+    deploy: deployPolicySchema,
   })
   .strict();
 export type ModelPolicy = z.infer<typeof modelPolicySchema>;
