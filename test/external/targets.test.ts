@@ -104,7 +104,8 @@ function deliveries(): Array<{ id: string; type: string; change: { version: numb
   });
 }
 
-describe('deployment targets', () => {
+// MLflow's REST calls take seconds each on a busy 2-core machine.
+describe('deployment targets', { timeout: 180_000 }, () => {
   it('a first production version lands in the repository, the MLflow registry as champion, and a signed webhook', async () => {
     await insertModelVersion(tdb.db, { model: 'loans', onnx: onnx[1], trainer: 'test', stage: 'candidate' });
     await move(1, 'production', 'promote', 'k-v1');
