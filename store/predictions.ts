@@ -183,6 +183,8 @@ export async function prunePredictions(
     dropped.push({ partition, day });
   }
   const deleted = await db.query(`DELETE FROM predictions_default WHERE ts < $1`, [new Date(cutoff)]);
+  // Caller keys of rows now gone (migration 090): a row resent after retention is a new row.
+  await db.query(`DELETE FROM prediction_keys WHERE ts < $1`, [new Date(cutoff)]);
   return { dropped, defaultRowsDeleted: deleted.rowCount ?? 0 };
 }
 

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PredictionServer } from '../../serving/index';
 import { keyedPredictionId } from '../../store/ingest';
+import { prunePredictions } from '../../store/predictions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { addVersion, postJson, registerLoans, serve, v1Spec, v2Spec } from '../serving/support';
 
@@ -126,6 +127,20 @@ describe('POST /v1/models/:name/predictions', () => {
     expect(unknown.body.error).toMatch(/model nope is not registered; register it first/);
     expect(await server.context.predictionLog.drain()).toBe(true);
     expect(await stored(['ext-20', 'ext-22', 'ext-24'])).toHaveLength(0);
+  });
+
+  it('retention drops the caller keys with their rows', async () => {
+    const old = Date.now() - 40 * 86_400_000;
+    await postJson(url(), [row(200, { ts: old }), row(201)]);
+    expect(await server.context.predictionLog.drain()).toBe(true);
+    const keys = async () =>
+      (await tdb.db.query(`SELECT key FROM prediction_keys WHERE key IN ('ext-200', 'ext-201') ORDER BY key`)).rows.map(
+        (r) => r.key,
+      );
+    expect(await keys()).toEqual(['ext-200', 'ext-201']);
+    await prunePredictions(tdb.db, 30);
+    expect(await keys()).toEqual(['ext-201']);
+    expect(await stored(['ext-200'])).toHaveLength(0);
   });
 
   it('answers 503 instead of dropping rows when the bounded log cannot take the whole batch', async () => {
