@@ -58,4 +58,30 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Deployment targets talk to the outside world only: the state they are told comes from the activity.
+    files: ['targets/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../store/*',
+                '../serving/*',
+                '../training/*',
+                '../activities/*',
+                '../workflows/*',
+                '../stats/*',
+                'pg',
+              ],
+              message:
+                "a deployment target is told the state (targets/types.ts); reading the database is the activity's job",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

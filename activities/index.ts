@@ -1,6 +1,7 @@
 /** Every activity of driftloop, wired with its dependencies. Workflows import only the type. */
 import { createAlertActivities } from './alerts';
 import { createBatchActivities } from './batch';
+import { createIngestActivities } from './ingest';
 import type { ActivityDeps } from './deps';
 import { createMonitorActivities } from './monitor';
 import { createRegistryActivities } from './registry';
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createRegistryActivities(deps),
     ...createBatchActivities(deps),
+    ...createIngestActivities(deps),
     ...createAlertActivities(deps),
     ...createMonitorActivities(deps),
     ...createRetrainActivities(deps),

@@ -36,6 +36,7 @@ import {
 } from '../store/retrainRuns';
 import { readLabeledPredictions } from '../store/window';
 import { rowsToDataWindow } from './dataWindow';
+import { createDeploymentTargets } from './deploymentTargets';
 import type { ActivityDeps } from './deps';
 import { metricValue } from './liveMetrics';
 import { defaultMetric, higherIsBetter } from './performance';
@@ -141,7 +142,9 @@ async function scoreMetric(
   }
 }
 
-export function createRetrainActivities({ db, logger }: ActivityDeps) {
+export function createRetrainActivities(deps: ActivityDeps) {
+  const { db, logger } = deps;
+  const tellDeploymentTargets = createDeploymentTargets(deps);
   return {
     /** Records the cycle and returns the policy's plan for it. */
     async beginRetrain(req: {
@@ -412,6 +415,7 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
         workflowId: req.workflowId,
         idempotencyKey: req.idempotencyKey,
       });
+      await tellDeploymentTargets({ ...req, stage: 'rejected', action: 'reject' });
       await dropDatasetRows(db, req.datasetId);
     },
 
@@ -426,6 +430,7 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
       idempotencyKey: string;
     }): Promise<string> {
       await transitionStage(db, req);
+      await tellDeploymentTargets({ ...req, stage: req.to });
       const { rows } = await db.query(`SELECT at FROM deployments WHERE idempotency_key = $1`, [req.idempotencyKey]);
       if (!rows.length) throw new NotFoundError(`deployment ${req.idempotencyKey} was not recorded`);
       return (rows[0].at as Date).toISOString();

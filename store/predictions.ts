@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { withTransaction, type Db, type Queryable } from './db';
+import { writeKeyedPredictions } from './ingest';
 
 export type PredictionStage = 'production' | 'canary' | 'shadow' | 'batch';
 
@@ -23,6 +24,8 @@ export interface PredictionRow {
   score: number | null;
   label: string | null;
   latencyMs: number | null;
+  /** The caller's own id of a row logged by another server (store/ingest.ts): written once per (model, key). */
+  key?: string;
 }
 
 export interface ServingErrorRow {
@@ -90,7 +93,7 @@ function errorCopyLine(r: ServingErrorRow): string {
 }
 
 /** Streams lines in ~256 KiB pieces so a large batch never becomes one giant string. */
-async function copyLines<T>(
+export async function copyLines<T>(
   client: pg.PoolClient | pg.Client,
   sql: string,
   rows: readonly T[],
@@ -117,7 +120,11 @@ export async function copyPredictions(
   rows: readonly PredictionRow[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  await copyLines(client, `COPY predictions ${PREDICTION_COLUMNS} FROM STDIN`, rows, predictionCopyLine);
+  if (!rows.some((r) => r.key !== undefined)) {
+    await copyLines(client, `COPY predictions ${PREDICTION_COLUMNS} FROM STDIN`, rows, predictionCopyLine);
+    return;
+  }
+  await writeKeyedPredictions(client, rows, PREDICTION_COLUMNS);
 }
 
 /**
@@ -186,6 +193,8 @@ export async function prunePredictions(
     dropped.push({ partition, day });
   }
   const deleted = await db.query(`DELETE FROM predictions_default WHERE ts < $1`, [new Date(cutoff)]);
+  // Caller keys of rows now gone (migration 090): a row resent after retention is a new row.
+  await db.query(`DELETE FROM prediction_keys WHERE ts < $1`, [new Date(cutoff)]);
   return { dropped, defaultRowsDeleted: deleted.rowCount ?? 0 };
 }
 

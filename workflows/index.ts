@@ -4,3 +4,4 @@ export { deliverAlert, raiseAlert, refreshAlerts } from './alerting';
 export { monitorModel } from './monitor';
 export { retrainAndDeploy } from './retrain';
 export { batchPredict } from './batchPredict';
+export { ingestFile } from './ingestFile';

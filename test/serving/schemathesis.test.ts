@@ -30,7 +30,12 @@ afterAll(async () => {
 function schemathesis(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
   const bin = join(clientsPython, '..', 'schemathesis');
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // Its cache (.schemathesis/) goes to the temp directory, not the project.
+    const child = spawn(bin, args, {
+      cwd: tmpdir(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
