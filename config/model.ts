@@ -3,6 +3,7 @@
  * Validated with zod at every boundary (CLI files, HTTP admin calls, rows read back).
  */
 import { z } from 'zod';
+import { checkFeatureSources, featureSourceSchema } from '../features/definition';
 
 export const featureSpecSchema = z
   .object({
@@ -13,6 +14,8 @@ export const featureSpecSchema = z
     max: z.number().optional(),
     /** Known categories for categorical features. */
     categories: z.array(z.string()).optional(),
+    /** Where the value comes from: request (default), batch or stream (features/definition.ts). */
+    source: featureSourceSchema.optional(),
   })
   .strict();
 export type FeatureSpec = z.infer<typeof featureSpecSchema>;
@@ -150,6 +153,7 @@ export const modelDefinitionSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    checkFeatureSources(m.features, ctx);
     if (m.task !== 'regression' && (!m.target.classes || m.target.classes.length < 2)) {
       ctx.addIssue({
         code: 'custom',

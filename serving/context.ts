@@ -4,6 +4,7 @@ import type { Logger } from '../config/logger';
 import type { Db } from '../store/db';
 import type { PredictionRow, ServingErrorRow } from '../store/predictions';
 import type { CopyBuffer } from './copyBuffer';
+import type { ServingFeatures } from './features';
 import type { LiveModels } from './liveModels';
 import type { ServingMetrics } from './metrics';
 
@@ -15,6 +16,8 @@ export interface ServingContext {
   metrics: ServingMetrics;
   predictionLog: CopyBuffer<PredictionRow>;
   errorLog: CopyBuffer<ServingErrorRow>;
+  /** Batch and stream feature resolution, the event log and JetStream feeds. */
+  features: ServingFeatures;
   /** Rows per request at most; more is refused with 413. */
   maxInstances: number;
   /** True once the first load of every live model has finished. */

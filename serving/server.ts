@@ -16,10 +16,12 @@ import {
 } from '../store/predictions';
 import type { ServingContext } from './context';
 import { CopyBuffer } from './copyBuffer';
+import { startFeatures, type FeedSpec } from './features';
 import { InputError } from './featureInput';
 import { LiveModels } from './liveModels';
 import { createServingMetrics, type ServingMetrics } from './metrics';
 import { adminRoutes } from './routes/admin';
+import { eventRoutes } from './routes/events';
 import { inferenceRoutes } from './routes/inference';
 import { labelRoutes } from './routes/labels';
 import { metricsRoutes } from './routes/metrics';
@@ -49,6 +51,8 @@ export interface ServerOptions {
   listen?: boolean;
   /** Node's default process metrics on /metrics (default true). */
   defaultMetrics?: boolean;
+  /** JetStream feeds of stream features (default: config.featureFeeds). */
+  featureFeeds?: FeedSpec[];
 }
 
 export interface PredictionServer {
@@ -88,6 +92,8 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
     flushIntervalMs: 200,
   });
   const models = new LiveModels({ db, logger, metrics, maxBatchRows: options.maxBatchRows ?? 1024 });
+  // Stream windows are rebuilt from the event log before the first request is taken.
+  const features = await startFeatures({ config, db, databaseUrl, logger, metrics, feeds: options.featureFeeds });
   let ready = false;
   const ctx: ServingContext = {
     config,
@@ -97,6 +103,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
     metrics,
     predictionLog,
     errorLog,
+    features,
     maxInstances: options.maxInstances ?? 10_000,
     ready: () => ready,
   };
@@ -121,6 +128,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
           onChange: (change) => {
             logger.info(change, `stage change: model ${change.model} version ${change.version} → ${change.stage}`);
             models.refresh(change.model).catch(() => undefined);
+            features.sync().catch((err) => logger.error({ err: (err as Error).message }, 'feature sync failed'));
           },
           onReconnect: () => {
             models
@@ -150,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
         await listener?.stop();
         await app.close();
         await models.close();
+        await features.close();
         await Promise.all([predictionLog.close(), errorLog.close()]);
         logger.info(
           { written: predictionLog.totals.written, dropped: predictionLog.totals.dropped },
@@ -215,6 +224,7 @@ function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
   app.register(inferenceRoutes, { ctx });
   app.register(predictRoutes, { ctx });
   app.register(labelRoutes, { ctx });
+  app.register(eventRoutes, { ctx });
   app.register(adminRoutes, { ctx });
   app.register(metricsRoutes, { ctx });
   return app;
