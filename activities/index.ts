@@ -2,6 +2,7 @@
 import { createAlertActivities } from './alerts';
 import { createBatchActivities } from './batch';
 import type { ActivityDeps } from './deps';
+import { createFeatureActivities } from './features';
 import { createMonitorActivities } from './monitor';
 import { createRegistryActivities } from './registry';
 import { createRetrainActivities } from './retrain';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAlertActivities(deps),
     ...createMonitorActivities(deps),
     ...createRetrainActivities(deps),
+    ...createFeatureActivities(deps),
   };
 }
 

@@ -41,6 +41,8 @@ import { metricValue } from './liveMetrics';
 import { defaultMetric, higherIsBetter } from './performance';
 import { runPolicyTrainer } from './trainer';
 import { registerCandidate } from '../training/index';
+import { hasDerivedFeatures } from '../features/definition';
+import { pointInTimeTrainingRows } from '../features/trainingSet';
 
 export class InsufficientDataError extends Error {
   override name = 'InsufficientDataError';
@@ -220,6 +222,12 @@ export function createRetrainActivities({ db, logger }: ActivityDeps) {
         }),
       );
       await updateRetrainRun(db, req.workflowId, req.runId, { datasetId: dataset.id });
+      if (hasDerivedFeatures(model.features)) {
+        const pit = await withHeartbeat('point-in-time features', () =>
+          pointInTimeTrainingRows(db, model.features, dataset.id),
+        );
+        logger.info({ model: req.model, datasetId: dataset.id, ...pit }, 'batch and stream features set point-in-time');
+      }
       if (dataset.holdoutRows < MIN_HOLDOUT_ROWS || dataset.trainRows < MIN_HOLDOUT_ROWS) {
         throw new InsufficientDataError(
           `model ${req.model}: retrain dataset ${dataset.id} has ${dataset.trainRows} training and ${dataset.holdoutRows} holdout rows ` +

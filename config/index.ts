@@ -57,6 +57,8 @@ export const configSchema = z.object({
     )
     .optional(),
   /** Durable consumer name prefix; give each server its own (each keeps its own windows). */
+  /** Served rows younger than this are left out of the skew check (their events may still be in a server's buffer). */
+  skewGraceSeconds: z.coerce.number().min(0).default(30),
   feedConsumer: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _')
@@ -90,6 +92,7 @@ export const envNames: Record<keyof DriftloopConfig, string> = {
   natsUrl: 'DRIFTLOOP_NATS_URL',
   featureFeeds: 'DRIFTLOOP_FEATURE_FEEDS',
   feedConsumer: 'DRIFTLOOP_FEED_CONSUMER',
+  skewGraceSeconds: 'DRIFTLOOP_SKEW_GRACE_SECONDS',
 };
 
 /** A configuration problem a person can fix: names the setting, the bad value's source and what is accepted. */

@@ -76,6 +76,8 @@ export const streamSourceSchema = z
     field: identifier.optional(),
     /** Sliding window ending at the lookup time: events with lookup − window < ts ≤ lookup. */
     window: durationSchema,
+    /** No event on the stream for this long means the feed stopped: a data-quality finding (default: the window). */
+    maxSilence: durationSchema.optional(),
   })
   .strict();
 

@@ -124,3 +124,21 @@ export async function insertFeatureCheck(db: Queryable, check: FeatureCheckRecor
   );
   return rows[0].id as number;
 }
+
+/** A uniform sample of a model's served rows resolved by driftloop (they carry "@features") in a window. */
+export async function sampleResolvedPredictions(
+  db: Queryable,
+  model: string,
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await db.query(
+    `SELECT f FROM (SELECT p.features::jsonb AS f FROM predictions p
+                    WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.stage <> 'shadow') s
+     WHERE f ? '@features' AND (f->'@features'->>'at')::float8 <= $4
+     ORDER BY random() LIMIT $5`,
+    [model, from, to, to.getTime(), limit],
+  );
+  return rows.map((r) => r.f as Record<string, unknown>);
+}

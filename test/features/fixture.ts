@@ -11,6 +11,8 @@ import { insertModelVersion, upsertModel } from '../../store/models';
 import { trainModel } from '../../training/trainModel';
 import { seededRandom } from '../../training/trainingSet';
 import type { FeatureRow } from '../../onnx/model';
+import { rowsToDataWindow } from '../../activities/dataWindow';
+import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 
 export function deliveryFeatures(table: string, orders = 'orders', couriers = 'courier_pings'): FeatureSpec[] {
   return [
@@ -111,5 +113,14 @@ export async function registerDelivery(
     { algorithm: 'ridge' },
     { rows, labels },
   );
-  await insertModelVersion(db, { model: name, onnx: trained.onnx, trainer: 'ridge', stage: 'production' });
+  // The reference profile a monitoring round compares the window with (regression: no classes).
+  const window = rowsToDataWindow(features, 'regression', undefined, rows, labels, trained.predict(rows));
+  await insertModelVersion(db, {
+    model: name,
+    onnx: trained.onnx,
+    trainer: 'ridge',
+    stage: 'production',
+    referenceProfile: buildReferenceProfile(window, features),
+    trainingRows: rows.length,
+  });
 }

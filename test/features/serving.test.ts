@@ -6,7 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRetrainActivities } from '../../activities/retrain';
+import { createLogger } from '../../config/logger';
+import { upsertModel, getModel } from '../../store/models';
 import { loadConfig } from '../../config/index';
 import { RESOLUTION_KEY, type Resolution } from '../../features/serving';
 import { pointInTimeValues } from '../../features/pointInTime';
@@ -195,6 +199,84 @@ describe('batch and stream features', () => {
     await waitFor('the new ping', () => feed.totals.stored === 1);
     const next = await predictAndLog([{ distance_km: 2, restaurant_id: 'r1', zone: 'north' }]);
     expect(next[0].features.couriers_10m).toBe(3);
+  });
+
+  it("a retrain's training set holds, per label, the values served at prediction time; a changed definition is backfilled point-in-time", async () => {
+    const zones = ['north', 'south', 'east'];
+    const restaurants = ['r1', 'r2', 'r3'];
+    const logged: Logged[] = [];
+    for (let round = 0; round < 6; round++) {
+      // Events between requests: each round's rows see different windows.
+      await postJson(`${server!.url}/v1/events/orders`, {
+        events: zones.map((zone, k) => ({
+          id: `round${round}-${zone}`,
+          ts: Date.now() - 1000,
+          zone,
+          amount: 7 * round + k,
+        })),
+      });
+      const instances = Array.from({ length: 50 }, (_, i) => ({
+        distance_km: 1 + (i % 7),
+        zone: zones[i % 3],
+        restaurant_id: restaurants[(i + round) % 3],
+      }));
+      logged.push(...(await predictAndLog(instances)));
+    }
+    const labels = logged.map((l, i) => ({ id: l.id, label: 10 + (i % 17) }));
+    const labeled = await postJson(`${server!.url}/v1/models/delivery/labels`, labels);
+    expect(labeled.body.labeled).toBe(300);
+
+    const activities = createRetrainActivities({
+      db: tdb.db,
+      config: loadConfig({ DATABASE_URL: tdb.url }),
+      logger: createLogger('silent'),
+    });
+    const assemble = async (key: string) =>
+      (await new MockActivityEnvironment().run(activities.assembleTrainingData, {
+        model: 'delivery',
+        workflowId: `wf-${key}`,
+        runId: 'run',
+        championVersion: 1,
+        idempotencyKey: key,
+      })) as { datasetId: number };
+    const trainingRows = async (datasetId: number) =>
+      (
+        await tdb.db.query(
+          `SELECT t.features FROM training_rows t WHERE t.dataset IN ($1, $2) AND t.features ? '@features'`,
+          [`retrain:${datasetId}:train`, `retrain:${datasetId}:holdout`],
+        )
+      ).rows.map((r) => r.features as Logged['features']);
+    const keyOf = (f: Logged['features']) => `${f[RESOLUTION_KEY].at}|${f.zone}|${f.restaurant_id}|${f.distance_km}`;
+
+    const first = await assemble('pit-1');
+    const rows = await trainingRows(first.datasetId);
+    expect(rows.length).toBe(300);
+    const servedByKey = new Map(logged.map((l) => [keyOf(l.features), served([l])[0]]));
+    for (const r of rows) {
+      const s = servedByKey.get(keyOf(r));
+      expect(s).toBeDefined();
+      expect(Object.fromEntries(DERIVED.map((f) => [f, r[f]]))).toEqual(s);
+    }
+
+    // The definition changes (orders over 1 h instead of 10 min): the next training set is recomputed at each row's t.
+    const model = await getModel(tdb.db, 'delivery');
+    const changed = model.features.map((f) =>
+      f.name === 'orders_10m' && f.source?.kind === 'stream' ? { ...f, source: { ...f.source, window: '1h' } } : f,
+    );
+    await upsertModel(tdb.db, { name: 'delivery', task: 'regression', features: changed, target: model.target });
+    const second = await assemble('pit-2');
+    const backfilled = await trainingRows(second.datasetId);
+    const expected = await pointInTimeValues(
+      tdb.db,
+      changed,
+      backfilled.map((f) => ({ entities: f, at: f[RESOLUTION_KEY].at })),
+    );
+    expect(backfilled.map((f) => f.orders_10m)).toEqual(expected.map((v) => v.orders_10m.value));
+    // North rows counted o4 (15 min old) under the 1 h window, which the 10 min window never did.
+    const north = backfilled.filter((f) => f.zone === 'north');
+    expect(north.length).toBeGreaterThan(0);
+    for (const f of north) expect(f.orders_10m).toBeGreaterThan(servedByKey.get(keyOf(f))?.orders_10m as number);
+    await upsertModel(tdb.db, { name: 'delivery', task: 'regression', features, target: model.target });
   });
 
   it('names the field and the fix on bad requests and events', async () => {
