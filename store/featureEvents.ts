@@ -142,3 +142,25 @@ export async function sampleResolvedPredictions(
   );
   return rows.map((r) => r.f as Record<string, unknown>);
 }
+
+/**
+ * The SQL equivalent of a `count` stream feature at each (key, t): events of the stream with the
+ * key, t − window < ts ≤ t and received_at ≤ t. bench:features times it against the in-process
+ * path and checks that both agree.
+ */
+export async function sqlWindowCounts(
+  db: Queryable,
+  stream: string,
+  entity: string,
+  windowMs: number,
+  points: ReadonlyArray<{ key: string; at: number }>,
+): Promise<number[]> {
+  const { rows } = await db.query(
+    `SELECT (SELECT count(*) FROM feature_events e
+             WHERE e.stream = $1 AND e.fields->>$2 = p.key
+               AND e.ts > p.at - $3 * interval '1 millisecond' AND e.ts <= p.at AND e.received_at <= p.at)::int AS n
+     FROM unnest($4::text[], $5::timestamptz[]) WITH ORDINALITY AS p(key, at, i) ORDER BY p.i`,
+    [stream, entity, windowMs, points.map((p) => p.key), points.map((p) => new Date(p.at))],
+  );
+  return rows.map((r) => r.n as number);
+}
