@@ -14,7 +14,12 @@ import type { FeatureRow } from '../../onnx/model';
 import { rowsToDataWindow } from '../../activities/dataWindow';
 import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 
-export function deliveryFeatures(table: string, orders = 'orders', couriers = 'courier_pings'): FeatureSpec[] {
+export function deliveryFeatures(
+  table: string,
+  orders = 'orders',
+  couriers = 'courier_pings',
+  cache = '1s',
+): FeatureSpec[] {
   return [
     { name: 'distance_km', type: 'numerical' as const },
     {
@@ -27,7 +32,7 @@ export function deliveryFeatures(table: string, orders = 'orders', couriers = 'c
         column: 'mean_prep_minutes',
         asOfColumn: 'as_of',
         maxAge: '1d',
-        cache: '1s',
+        cache,
       },
     },
     {
@@ -40,7 +45,7 @@ export function deliveryFeatures(table: string, orders = 'orders', couriers = 'c
         column: 'rating',
         asOfColumn: 'as_of',
         maxAge: '1d',
-        cache: '1s',
+        cache,
       },
     },
     {
@@ -87,9 +92,9 @@ export async function registerDelivery(
   db: Db,
   name: string,
   table: string,
-  options: { orders?: string; couriers?: string; policy?: Record<string, unknown> } = {},
+  options: { orders?: string; couriers?: string; cache?: string; policy?: Record<string, unknown> } = {},
 ): Promise<void> {
-  const features = deliveryFeatures(table, options.orders, options.couriers);
+  const features = deliveryFeatures(table, options.orders, options.couriers, options.cache);
   const target = { name: 'delivery_minutes' };
   await upsertModel(db, { name, task: 'regression', features, target, policy: options.policy ?? {} });
   const r = seededRandom(7);
