@@ -84,4 +84,22 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // features/ holds definitions, windows and point-in-time logic: serving, training and activities call it, never the reverse.
+    files: ['features/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../serving/*', '../training/*', '../activities/*', '../workflows/*', '../cli/*', '../alerts/*'],
+              message: 'features/ sits below serving, training and the loop: take what you need as a parameter',
+              allowTypeImports: false,
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -3,6 +3,7 @@ import { createAlertActivities } from './alerts';
 import { createBatchActivities } from './batch';
 import { createIngestActivities } from './ingest';
 import type { ActivityDeps } from './deps';
+import { createFeatureActivities } from './features';
 import { createMonitorActivities } from './monitor';
 import { createRegistryActivities } from './registry';
 import { createRetrainActivities } from './retrain';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAlertActivities(deps),
     ...createMonitorActivities(deps),
     ...createRetrainActivities(deps),
+    ...createFeatureActivities(deps),
   };
 }
 

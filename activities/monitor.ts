@@ -19,6 +19,7 @@ import { lastJudgedDriftRun, recordDriftRun, type DriftResultRow, type DriftRunS
 import { getModel, getVersionInStage } from '../store/models';
 import { listRetrainRuns } from '../store/retrainRuns';
 import { readPredictionWindow } from '../store/window';
+import { hasDerivedFeatures } from '../features/definition';
 import type { ActivityDeps } from './deps';
 import { judgePerformance, type PerformanceVerdict } from './performance';
 import { countActivityMetric } from './metrics';
@@ -60,6 +61,8 @@ export interface MonitorSummary {
   /** Why no retrain should start now although one may be needed (a recent one was rejected or failed), or null. */
   retrainBackoff: string | null;
   approvalRequired: boolean;
+  /** The model has batch or stream features: the round also checks their skew and freshness. */
+  derivedFeatures?: boolean;
   durationMs: number;
   /** Why the window was not judged, when it was not. */
   reason?: string;
@@ -178,6 +181,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         driftedFeatures: 0,
         totalFeatures: model.features.length,
         performance: null,
+        derivedFeatures: hasDerivedFeatures(model.features),
       };
       if (!production) {
         countActivityMetric('driftRounds', { model: req.model, status: 'insufficient_data' });

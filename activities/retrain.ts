@@ -43,6 +43,8 @@ import { defaultMetric, higherIsBetter } from './performance';
 import { runPolicyTrainer } from './trainer';
 import { registerCandidate } from '../training/index';
 import { countActivityMetric } from './metrics';
+import { hasDerivedFeatures } from '../features/definition';
+import { pointInTimeTrainingRows } from '../features/trainingSet';
 
 export class InsufficientDataError extends Error {
   override name = 'InsufficientDataError';
@@ -237,6 +239,12 @@ export function createRetrainActivities(deps: ActivityDeps) {
           { model: req.model, datasetId: dataset.id, skippedRows: dataset.skippedRows },
           `retrain dataset: skipped ${dataset.skippedRows} labeled row(s) whose features PostgreSQL cannot read as jsonb`,
         );
+      }
+      if (hasDerivedFeatures(model.features)) {
+        const pit = await withHeartbeat('point-in-time features', () =>
+          pointInTimeTrainingRows(db, model.features, dataset.id),
+        );
+        logger.info({ model: req.model, datasetId: dataset.id, ...pit }, 'batch and stream features set point-in-time');
       }
       if (dataset.holdoutRows < MIN_HOLDOUT_ROWS || dataset.trainRows < MIN_HOLDOUT_ROWS) {
         throw new InsufficientDataError(

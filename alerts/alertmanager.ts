@@ -18,6 +18,7 @@ const ALERT_NAME: Record<AlertKind, string> = {
   data_quality: 'DriftloopDataQuality',
   deploy_failed: 'DriftloopDeployFailed',
   rollback: 'DriftloopRollback',
+  skew: 'DriftloopTrainServeSkew',
 };
 
 /** The body of POST /api/v2/alerts (postableAlerts in Alertmanager's OpenAPI spec). */

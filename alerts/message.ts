@@ -7,6 +7,7 @@ const KIND_TITLE: Record<AlertKind, string> = {
   data_quality: 'data quality problem',
   deploy_failed: 'deployment failed',
   rollback: 'rolled back',
+  skew: 'train/serve skew',
 };
 
 export function kindTitle(kind: AlertKind): string {

@@ -1,6 +1,6 @@
 /** The vocabulary of on-call alerting: what an incident is, what is sent about it, and where. */
 
-export const ALERT_KINDS = ['drift', 'performance', 'data_quality', 'deploy_failed', 'rollback'] as const;
+export const ALERT_KINDS = ['drift', 'performance', 'data_quality', 'deploy_failed', 'rollback', 'skew'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;

@@ -54,6 +54,26 @@ export const configSchema = z.object({
   slackWebhookUrl: z.string().url().optional(),
   webhookUrl: z.string().url().optional(),
   webhookSecret: z.string().min(1).optional(),
+  /** NATS server for JetStream feature feeds. */
+  natsUrl: z
+    .string()
+    .regex(/^nats:\/\/[^\s]+$/, 'must be nats://host:port')
+    .optional(),
+  /** JetStream feeds of stream features: "orders=ORDERS,couriers=COURIER_PINGS" (driftloop stream=JetStream stream). */
+  featureFeeds: z
+    .string()
+    .regex(
+      /^([a-z0-9][a-z0-9_-]*=[A-Za-z0-9_-]+)(,[a-z0-9][a-z0-9_-]*=[A-Za-z0-9_-]+)*$/,
+      'must be stream=JETSTREAM[,...]',
+    )
+    .optional(),
+  /** Durable consumer name prefix; give each server its own (each keeps its own windows). */
+  /** Served rows younger than this are left out of the skew check (their events may still be in a server's buffer). */
+  skewGraceSeconds: z.coerce.number().min(0).default(30),
+  feedConsumer: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _')
+    .default('driftloop'),
 });
 
 export type DriftloopConfig = z.infer<typeof configSchema>;
@@ -87,6 +107,10 @@ export const envNames: Record<keyof DriftloopConfig, string> = {
   slackWebhookUrl: 'DRIFTLOOP_SLACK_WEBHOOK_URL',
   webhookUrl: 'DRIFTLOOP_WEBHOOK_URL',
   webhookSecret: 'DRIFTLOOP_WEBHOOK_SECRET',
+  natsUrl: 'DRIFTLOOP_NATS_URL',
+  featureFeeds: 'DRIFTLOOP_FEATURE_FEEDS',
+  feedConsumer: 'DRIFTLOOP_FEED_CONSUMER',
+  skewGraceSeconds: 'DRIFTLOOP_SKEW_GRACE_SECONDS',
 };
 
 /** A configuration problem a person can fix: names the setting, the bad value's source and what is accepted. */

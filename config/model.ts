@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { deployPolicySchema } from './deployTargets';
+import { checkFeatureSources, featureSourceSchema } from '../features/definition';
 
 export const featureSpecSchema = z
   .object({
@@ -14,6 +15,8 @@ export const featureSpecSchema = z
     max: z.number().optional(),
     /** Known categories for categorical features. */
     categories: z.array(z.string()).optional(),
+    /** Where the value comes from: request (default), batch or stream (features/definition.ts). */
+    source: featureSourceSchema.optional(),
   })
   .strict();
 export type FeatureSpec = z.infer<typeof featureSpecSchema>;
@@ -172,6 +175,7 @@ export const modelDefinitionSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    checkFeatureSources(m.features, ctx);
     if (m.task !== 'regression' && (!m.target.classes || m.target.classes.length < 2)) {
       ctx.addIssue({
         code: 'custom',

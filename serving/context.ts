@@ -5,6 +5,7 @@ import type { Db } from '../store/db';
 import type { PredictionRow, ServingErrorRow } from '../store/predictions';
 import type { CopyBuffer } from './copyBuffer';
 import type { DurableLog } from './durableLog';
+import type { ServingFeatures } from './features';
 import type { LiveModels } from './liveModels';
 import type { ServingMetrics } from './metrics';
 
@@ -18,6 +19,8 @@ export interface ServingContext {
   errorLog: CopyBuffer<ServingErrorRow>;
   /** Commits the rows of models whose policy says predictionLog.mode: durable, before they are answered. */
   durableLog: DurableLog<PredictionRow>;
+  /** Batch and stream feature resolution, the event log and JetStream feeds. */
+  features: ServingFeatures;
   /** Rows per request at most; more is refused with 413. */
   maxInstances: number;
   /** True once the first load of every live model has finished. */

@@ -17,6 +17,7 @@ import {
 import type { ServingContext } from './context';
 import { CopyBuffer } from './copyBuffer';
 import { DurableLog } from './durableLog';
+import { startFeatures, type FeedSpec } from './features';
 import { InputError } from './featureInput';
 import { startGrpcServer, type GrpcInferenceServer } from './grpc/server';
 import { LiveModels } from './liveModels';
@@ -27,6 +28,7 @@ import { adminRoutes } from './routes/admin';
 import { requireInferenceToken } from './routes/auth';
 import { cloudEventRoutes } from './routes/cloudEvents';
 import { ingestRoutes } from './routes/ingest';
+import { eventRoutes } from './routes/events';
 import { inferenceRoutes } from './routes/inference';
 import { labelRoutes } from './routes/labels';
 import { metricsRoutes } from './routes/metrics';
@@ -63,6 +65,8 @@ export interface ServerOptions {
   defaultMetrics?: boolean;
   /** How long a KServe logger request waits for its response event before it is logged alone (default 60 s). */
   cloudEventPairMs?: number;
+  /** JetStream feeds of stream features (default: config.featureFeeds). */
+  featureFeeds?: FeedSpec[];
 }
 
 export interface PredictionServer {
@@ -111,6 +115,8 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
     metrics,
   });
   const models = new LiveModels({ db, logger, metrics, maxBatchRows: options.maxBatchRows ?? 1024 });
+  // Stream windows are rebuilt from the event log before the first request is taken.
+  const features = await startFeatures({ config, db, databaseUrl, logger, metrics, feeds: options.featureFeeds });
   let ready = false;
   const ctx: ServingContext = {
     config,
@@ -121,6 +127,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
     predictionLog,
     errorLog,
     durableLog,
+    features,
     maxInstances: options.maxInstances ?? 10_000,
     ready: () => ready,
   };
@@ -145,6 +152,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
           onChange: (change) => {
             logger.info(change, `stage change: model ${change.model} version ${change.version} → ${change.stage}`);
             models.refresh(change.model).catch(() => undefined);
+            features.sync().catch((err) => logger.error({ err: (err as Error).message }, 'feature sync failed'));
           },
           onReconnect: () => {
             models
@@ -192,6 +200,7 @@ export async function startServer(options: ServerOptions): Promise<PredictionSer
         await listener?.stop();
         await Promise.all([app.close(), grpc?.close()]);
         await models.close();
+        await features.close();
         await Promise.all([predictionLog.close(), errorLog.close(), durableLog.close()]);
         logger.info(
           { written: predictionLog.totals.written, dropped: predictionLog.totals.dropped },
@@ -298,6 +307,7 @@ function buildApp(ctx: ServingContext, bodyLimit: number): FastifyInstance {
   app.register(inferenceRoutes, { ctx });
   app.register(predictRoutes, { ctx });
   app.register(labelRoutes, { ctx });
+  app.register(eventRoutes, { ctx });
   app.register(adminRoutes, { ctx });
   app.register(metricsRoutes, { ctx });
   return app;

@@ -17,6 +17,7 @@ import type { Activities } from '../activities/index';
 import type { MonitorSummary } from '../activities/monitor';
 import type { AlertKind } from '../alerts/types';
 import { notifyIncident, notifyResolved } from './alerting';
+import { monitorFeatures } from './features';
 import { retrainAndDeploy } from './retrain';
 import { DRIFT_SCORE, DRIFT_STATUS, INPUT_DRIFT, MODEL_NAME, MODEL_VERSION } from './searchAttributes';
 
@@ -114,6 +115,10 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
   const result: MonitorResult = { ...summary, retrain: 'not_needed', retrainWorkflowId: null, alerts: [] };
   // Insufficient or failed windows are recorded but never judged: they neither open nor resolve anything.
   if (summary.status === 'insufficient_data' || summary.status === 'error') return result;
+  const features = summary.derivedFeatures
+    ? await monitorFeatures(input.model, { start: summary.windowStart, end: summary.windowEnd })
+    : null;
+  result.alerts.push(...(features?.alerts ?? []));
 
   const kinds = incidentsToRaise(summary);
   // What starts a retrain: the most severe problem present, whether or not it pages.
@@ -173,13 +178,15 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
     }
   }
   // Broken inputs (missing columns, wrong types) are their own incident: retraining does not fix them.
-  const brokenInputs = summary.dataQualityErrors.length > 0;
+  // Stale batch tables and silent streams are broken inputs too.
+  const stale = features?.stale ?? [];
+  const brokenInputs = summary.dataQualityErrors.length > 0 || stale.length > 0;
   if (brokenInputs) {
     const notice = await notifyIncident({
       model: input.model,
       kind: 'data_quality',
-      findings: summary.dataQualityErrors,
-      facts: summary.facts,
+      findings: [...summary.dataQualityErrors, ...stale],
+      facts: stale.length ? { ...summary.facts, ...features!.facts } : summary.facts,
       window: { start: summary.windowStart, end: summary.windowEnd },
       next: 'investigate',
     });

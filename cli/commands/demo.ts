@@ -11,6 +11,11 @@ export function registerDemo(program: Command): void {
       'run the whole loop on embedded defaults: traffic, covariate shift, concept change, alert, retrain, promotion, recovery',
     )
     .option('--json', 'print a machine-readable summary at the end (narration goes to stderr)')
+    .option(
+      '--scenario <name>',
+      'loans (drift and concept change) or delivery (batch and stream features, traffic surge)',
+      'loans',
+    )
     .option('--seed <n>', 'seed of the simulated world', (v) => Number(v), 42)
     .option('--timeout <seconds>', 'give up after this long', (v) => Number(v), 290)
     .addHelpText(
@@ -21,13 +26,35 @@ prediction server and a local on-call webhook; it stops all of them when it ends
 
 Examples:
   $ driftloop demo
-  $ driftloop demo --json > summary.json`,
+  $ driftloop demo --json > summary.json
+  $ driftloop demo --scenario delivery`,
     )
-    .action(async (opts: { json?: boolean; seed: number; timeout: number }) => {
+    .action(async (opts: { json?: boolean; seed: number; timeout: number; scenario: string }) => {
       const config = loadConfig();
+      if (opts.scenario !== 'loans' && opts.scenario !== 'delivery') {
+        throw new CliError(`--scenario ${opts.scenario}: choose loans or delivery`, EXIT.usage);
+      }
       // The narration is the demo's output; the services' own logs stay quiet unless asked for.
       const logger = createLogger(process.env.LOG_LEVEL ?? 'error');
       const out = opts.json ? process.stderr : process.stdout;
+      if (opts.scenario === 'delivery') {
+        const { runDeliveryDemo } = await import('../demo/delivery');
+        const summary = await runDeliveryDemo(config, logger, {
+          seed: opts.seed,
+          referenceSeconds: 40,
+          timeoutSeconds: opts.timeout,
+          labelDelaySeconds: 8,
+          say: (line) => out.write(line + '\n'),
+        });
+        if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        if (!summary.recovered) {
+          throw new CliError(
+            `the delivery demo did not see a new version recover within ${opts.timeout} s`,
+            EXIT.failure,
+          );
+        }
+        return;
+      }
       const { runDemo } = await import('../demo/run');
       const summary = await runDemo(config, logger, {
         seed: opts.seed,

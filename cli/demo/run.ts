@@ -67,7 +67,7 @@ interface ServedRow {
 }
 
 /** A local webhook sink: what on-call would receive, verified against the HMAC signature. */
-async function startAlertReceiver(secret: string) {
+export async function startAlertReceiver(secret: string) {
   const received: Array<{ at: Date; body: WebhookBody | null; signed: boolean }> = [];
   const server: Server = createServer((req, res) => {
     let raw = '';
@@ -387,7 +387,7 @@ function describePerformance(realized: unknown, estimated: unknown): string {
   return typeof acc === 'number' ? `; estimated accuracy ${(acc * 100).toFixed(1)}% (no labels yet)` : '';
 }
 
-async function temporalClient(stack: Stack) {
+export async function temporalClient(stack: Stack) {
   const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ address: stack.temporalAddress });
   return new Client({ connection, namespace: stack.config.temporalNamespace });

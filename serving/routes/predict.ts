@@ -2,7 +2,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { ServingContext } from '../context';
+import { hasDerivedFeatures } from '../../features/definition';
 import { InputError, rowsFromInstances } from '../featureInput';
+import { resolveFeatureRows } from '../features';
 import { jsonNumbers, scoreRequest } from '../scoring';
 import { modelOr404 } from './lookup';
 
@@ -50,7 +52,9 @@ export const predictRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async 
           413,
         );
       }
-      const rows = rowsFromInstances(name, model.features, instances);
+      const rows = hasDerivedFeatures(model.features)
+        ? await resolveFeatureRows(ctx.features, name, model.features, instances)
+        : rowsFromInstances(name, model.features, instances);
       const route = ctx.models.route(model);
       if (!route) throw new InputError(`model ${name} has no production or canary version loaded`, 503);
       request.servedBy = { model: name, route: 'v1_predict', version: route.served.version, stage: route.served.stage };
