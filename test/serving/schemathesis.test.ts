@@ -27,15 +27,15 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-function schemathesis(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+/** Runs schemathesis in `cwd` (it keeps its example cache there, never in the repository). */
+function schemathesis(
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   const bin = join(clientsPython, '..', 'schemathesis');
   return new Promise((resolve, reject) => {
-    // Its cache (.schemathesis/) goes to the temp directory, not the project.
-    const child = spawn(bin, args, {
-      cwd: tmpdir(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const child = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -112,6 +112,7 @@ describe('OpenAPI + schemathesis', () => {
         '--report-dir',
         dir,
       ],
+      dir,
       240_000,
     );
     expect(output, output).not.toMatch(/Server error/);
