@@ -25,6 +25,7 @@ import {
   type ModelMetadataResponse,
   type ModelNameRequest,
 } from './protocol';
+import { inferenceAllowed } from '../routes/auth';
 import { decodeInputs, encodeOutputs } from './tensors';
 
 export const GRPC_ROUTE = 'grpc';
@@ -62,10 +63,19 @@ function requireName(field: string, name: string): void {
 export function inferenceService(ctx: ServingContext): UntypedServiceImplementation {
   /** A unary handler whose thrown InputError (or any error) becomes a gRPC status. */
   const unary =
-    <Req, Res>(handle: (request: Req) => Promise<Res> | Res) =>
+    <Req, Res>(handle: (request: Req) => Promise<Res> | Res, guarded = false) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       Promise.resolve()
-        .then(() => handle(call.request))
+        .then(() => {
+          // The same inference token as HTTP's /v2/models/… routes, from the `authorization` metadata.
+          if (guarded && !inferenceAllowed(ctx.config, authorizationOf(call))) {
+            throw new InputError(
+              'this call needs "authorization: Bearer <token>" metadata with the server\'s DRIFTLOOP_INFERENCE_TOKEN',
+              401,
+            );
+          }
+          return handle(call.request);
+        })
         .then(
           (response) => callback(null, response),
           (err: Error) => callback(toServiceError(ctx, err), null),
@@ -142,18 +152,24 @@ export function inferenceService(ctx: ServingContext): UntypedServiceImplementat
       const model = ctx.models.get(request.name);
       if (!model || !ctx.ready()) return { ready: false };
       return { ready: version === null ? !!(model.production || model.canary) : !!ctx.models.version(model, version) };
-    }),
+    }, true),
     ServerMetadata: unary(() => ({ name: 'driftloop', version: '0.1.0', extensions: [] })),
     ModelMetadata: unary((request: ModelNameRequest): ModelMetadataResponse => {
       requireName('name', request.name);
       return modelMetadata(modelOr404(ctx, request.name), request.version);
-    }),
-    ModelInfer: unary(modelInfer),
+    }, true),
+    ModelInfer: unary(modelInfer, true),
   };
+}
+
+function authorizationOf(call: { metadata: { get(key: string): unknown[] } }): string | undefined {
+  const value = call.metadata.get('authorization')[0];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function toServiceError(ctx: ServingContext, err: Error): Partial<ServiceError> {
   if (err instanceof InputError) return serviceError(grpcCodeFor(err.status), err.message);
   ctx.logger.error({ err: err.message, stack: err.stack }, 'gRPC call failed');
-  return serviceError(GrpcStatus.INTERNAL, `internal error: ${err.message}`);
+  // The cause stays in the log: a response never carries PostgreSQL's (or any internal) error text.
+  return serviceError(GrpcStatus.INTERNAL, 'internal error; the server log has the cause');
 }
