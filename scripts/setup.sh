@@ -24,7 +24,9 @@ fi
 
 # The real inference clients (tritonclient http+grpc, kserve) and schemathesis, in a venv of their own so their
 # pins (protobuf, grpcio, fastapi) never meet the trainer stack's.
-if ! .driftloop/clients-venv/bin/python -c 'import tritonclient.http, tritonclient.grpc, kserve, schemathesis' 2>/dev/null; then
+# (kserve and tritonclient.grpc each register the inference.* protos: they cannot be imported in one process.)
+if ! { .driftloop/clients-venv/bin/python -c 'import tritonclient.http, tritonclient.grpc, schemathesis' &&
+  .driftloop/clients-venv/bin/python -c 'import kserve'; } 2>/dev/null; then
   step "Python venv .driftloop/clients-venv (tritonclient, kserve, schemathesis)"
   python3 -m venv .driftloop/clients-venv
   .driftloop/clients-venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-clients.txt
