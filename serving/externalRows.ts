@@ -9,6 +9,7 @@ import type { PredictionRow, PredictionStage } from '../store/predictions';
 import { keyedPredictionId } from '../store/ingest';
 import { InputError, rowsFromInstances } from './featureInput';
 import { predictionId } from './predictionId';
+import { assertStorable, assertStorableRows } from './storableText';
 
 export interface ExternalRow {
   id?: string | number;
@@ -153,11 +154,17 @@ export function externalPredictionRows(
     return r.features;
   });
   try {
-    rowsFromInstances(model.name, model.features, features);
+    // Text PostgreSQL cannot store (NUL, lone surrogates) is refused here as on inference: it would poison the windows.
+    assertStorableRows(model.name, model.features, rowsFromInstances(model.name, model.features, features));
   } catch (err) {
     // The inference routes' message, with the field's path in this body.
     if (!(err instanceof InputError)) throw err;
-    throw new InputError(err.message.replace(/instances\[(\d+)\]/g, `${prefix}[$1].features`), err.status);
+    throw new InputError(
+      err.message
+        .replace(/instances\[(\d+)\]/g, `${prefix}[$1].features`)
+        .replace(/row (\d+), feature "([^"]*)":/g, `${prefix}[$1].features.$2`),
+      err.status,
+    );
   }
   const out = new Array<PredictionRow>(rows.length);
   for (let i = 0; i < rows.length; i++) {
@@ -172,12 +179,14 @@ export function externalPredictionRows(
     const stage = stageFor(model.name, `${field}.version`, version, stages);
     const ts = parseTs(model.name, `${field}.ts`, r.ts, now);
     const { outputs, score, label } = parseOutputs(model, `${field}.outputs`, r.outputs);
+    if (typeof label === 'string') assertStorable(label, `model ${model.name}: ${field}.outputs.label`);
     let key: string | undefined;
     if (r.id !== undefined && r.id !== null) {
       key = String(r.id);
       if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
         throw new InputError(`model ${model.name}: ${field}.id must be 1 to ${MAX_KEY_LENGTH} characters`);
       }
+      assertStorable(key, `model ${model.name}: ${field}.id`);
     }
     out[i] = {
       id: key === undefined ? predictionId(ts) : keyedPredictionId(model.name, key),

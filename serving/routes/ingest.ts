@@ -10,6 +10,7 @@ import type { ServingContext } from '../context';
 import { externalPredictionRows, type ExternalRow } from '../externalRows';
 import { InputError } from '../featureInput';
 import { ingestModel, pushAll, stagesOf } from '../ingestLog';
+import { assertStorable } from '../storableText';
 import { requireToken } from './auth';
 
 const params = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
@@ -43,6 +44,9 @@ const rowsSchema = {
     },
   },
 } as const;
+
+/** The same bound as the labels of driftloop's own predictions. */
+const MAX_LABEL_CHARS = 1_000;
 
 const labelsSchema = {
   params,
@@ -93,7 +97,17 @@ export const ingestRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async (
     async (request) => {
       const { name } = request.params;
       await ingestModel(ctx, name);
-      const labels = request.body.map((l) => ({ id: keyedPredictionId(name, String(l.id)), label: String(l.label) }));
+      const labels = request.body.map((l, i) => {
+        const id = String(l.id);
+        const label = String(l.label);
+        // As on /v1/models/:name/labels: text PostgreSQL cannot store is refused, naming the entry.
+        assertStorable(id, `labels[${i}].id`);
+        assertStorable(label, `labels[${i}].label`);
+        if (label.length > MAX_LABEL_CHARS) {
+          throw new InputError(`labels[${i}].label has ${label.length} characters; at most ${MAX_LABEL_CHARS}`);
+        }
+        return { id: keyedPredictionId(name, id), label };
+      });
       const labeled = await upsertLabels(ctx.db, name, labels);
       return { model: name, labeled };
     },

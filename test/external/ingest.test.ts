@@ -80,6 +80,16 @@ describe('POST /v1/models/:name/predictions', () => {
       { id: 'ext-10', label: 'no' },
     ]);
     expect(late.body).toEqual({ model: 'loans', labeled: 2 });
+    // Text PostgreSQL cannot store is a 400 naming the entry (it was a 500), and nothing of the post lands.
+    for (const [bad, message] of [
+      [{ id: 'ext-12', label: 'n\u0000o' }, /labels\[1\]\.label holds a NUL character/],
+      [{ id: '\udc00', label: 'no' }, /labels\[1\]\.id holds a lone UTF-16 surrogate/],
+    ] as const) {
+      const refused = await postJson(`${url()}/labels`, [{ id: 'ext-13', label: 'no' }, bad]);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatch(message);
+    }
+    expect(await stored(['ext-13'])).toHaveLength(0);
     expect(await server.context.predictionLog.drain()).toBe(true);
     const rows = await stored(['ext-10', 'ext-11']);
     expect(rows.map((r) => r.actual)).toEqual(['no', 'no']);
@@ -116,6 +126,12 @@ describe('POST /v1/models/:name/predictions', () => {
         /rows\[0\]\.ts is "yesterday"; expected epoch milliseconds or an ISO-8601 time/,
       ],
       [[{ id: 'x', outputs: { label: 'no' } }], 400, /must have required property 'features'/],
+      [
+        [{ ...row(28), features: { x1: 1, x2: 1, c: 'a\u0000b' } }],
+        400,
+        /rows\[0\]\.features\.c holds a NUL character/,
+      ],
+      [[{ ...row(29), id: 'ext-\ud800' }], 400, /rows\[0\]\.id holds a lone UTF-16 surrogate/],
     ];
     for (const [body, status, message] of cases) {
       const res = await postJson(url(), body);
