@@ -122,7 +122,9 @@ describe('pages and notices around a retrain', () => {
       );
       expect(rejected.incident.facts).toMatchObject({ outcome: 'rejected', challenger: 2, champion: 1 });
 
-      // A second retrain, approved: deployed.
+      // A second retrain, approved: deployed. The first run ends just after its notice: wait for it, since the
+      // second takes the same workflow id (one retrain per model at a time).
+      await temporal.env.client.workflow.getHandle(`retrain-${MODEL}`).result();
       await retrainAwaitingApproval();
       await approveRetrain(ctx, MODEL, { by: 'oncall' });
       await until(async () => events('retrain.outcome').length === 2, 'the deployed notice', 120_000);
