@@ -35,6 +35,8 @@ export async function startStack(options: {
   ui?: boolean;
   /** Keep the dev server's history in `<dataDir>/temporal.sqlite` (up) or in memory (demo). */
   persistTemporal?: boolean;
+  /** The demo picks its own ports: a dev server that loses a port race starts again elsewhere. */
+  anyTemporalPort?: boolean;
 }): Promise<Stack> {
   const { logger } = options;
   const dataDir = resolve(options.config.dataDir);
@@ -66,6 +68,7 @@ export async function startStack(options: {
         dbFile: options.persistTemporal === false ? undefined : join(dataDir, 'temporal.sqlite'),
         namespace: options.config.temporalNamespace,
         log: (m) => logger.info(m),
+        retriesOnOtherPorts: options.anyTemporalPort ? 3 : 0,
       });
       stops.push({ name: 'Temporal dev server', stop: server.stop });
       temporalAddress = server.address;

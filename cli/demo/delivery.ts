@@ -244,7 +244,7 @@ export async function runDeliveryDemo(
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let running = true;
   try {
-    stack = await startStack({ config, logger, ui: true, persistTemporal: false });
+    stack = await startStack({ config, logger, ui: true, persistTemporal: false, anyTemporalPort: true });
     const { db } = stack;
     const ctx = { client: await temporalClient(stack), db, taskQueue: config.taskQueue };
     say(`${elapsed()}  Temporal UI: ${stack.temporalUiUrl} (workflows under ModelName = '${DELIVERY_MODEL}')`);

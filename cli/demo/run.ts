@@ -144,7 +144,7 @@ export async function runDemo(baseConfig: DriftloopConfig, logger: Logger, optio
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   const stopTasks: Array<() => void> = [];
   try {
-    stack = await startStack({ config, logger, ui: true, persistTemporal: false });
+    stack = await startStack({ config, logger, ui: true, persistTemporal: false, anyTemporalPort: true });
     const { db } = stack;
     const ctx = { client: await temporalClient(stack), db, taskQueue: config.taskQueue };
     say(`${elapsed()}  Temporal UI: ${stack.temporalUiUrl} (workflows appear under ModelName = '${DEMO_MODEL}')`);

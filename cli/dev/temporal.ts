@@ -107,6 +107,11 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace?: string;
   log?: (msg: string) => void;
+  /**
+   * When the server exits while starting (another process took one of its ports between the check and the bind),
+   * try again on a fresh free port pair, up to this many times (default 0: the port asked for, or an error).
+   */
+  retriesOnOtherPorts?: number;
 }
 
 export interface DevServer {
@@ -118,6 +123,21 @@ export interface DevServer {
 
 /** Starts `temporal server start-dev` and resolves once the frontend port answers. */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
+  for (let retriesLeft = options.retriesOnOtherPorts ?? 0; ; retriesLeft--) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (err) {
+      if (retriesLeft <= 0 || !(err instanceof DevServerExited)) throw err;
+      const port = await freeDevServerPort();
+      options.log?.(`${err.message.split('\n')[0].slice(0, 200)}; trying again on port ${port}`);
+      options = { ...options, port };
+    }
+  }
+}
+
+class DevServerExited extends Error {}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const cli = ensureTemporalCli(options.log);
   if (await isPortOpen(options.port)) {
     throw new Error(
@@ -137,7 +157,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`temporal server start-dev exited with ${code}: ${stderr.trim()}`))),
+    child.once('exit', (code) =>
+      reject(new DevServerExited(`temporal server start-dev exited with ${code}: ${stderr.trim()}`)),
+    ),
   );
   await Promise.race([waitForPort(options.port, '127.0.0.1', 60_000), exited]);
   if (!options.headless) await Promise.race([waitForPort(options.port + 1000, '127.0.0.1', 60_000), exited]);

@@ -1,0 +1,37 @@
+/**
+ * A dev server that loses a port race while starting (its UI port taken between the check and the bind: two demos
+ * starting at once did this) starts again on a fresh port pair when its caller chose the ports; otherwise it fails.
+ */
+import { createServer, type Server } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freeDevServerPort, startTemporalDevServer } from '../../cli/dev/temporal';
+
+const blockers: Server[] = [];
+afterAll(() => blockers.forEach((b) => b.close()));
+
+async function takenUiPort(): Promise<number> {
+  const port = await freeDevServerPort();
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(port + 1000, '127.0.0.1', () => resolve()));
+  blockers.push(blocker);
+  return port;
+}
+
+describe('Temporal dev server start', () => {
+  it('starts again elsewhere when allowed, saying why', async () => {
+    const port = await takenUiPort();
+    const logs: string[] = [];
+    const server = await startTemporalDevServer({ port, retriesOnOtherPorts: 2, log: (m) => logs.push(m) });
+    try {
+      expect(server.address).not.toBe(`127.0.0.1:${port}`);
+      expect(logs.join('\n')).toMatch(new RegExp(`address already in use; trying again on port \\d+`));
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('fails with the server own words when the caller fixed the port', async () => {
+    const port = await takenUiPort();
+    await expect(startTemporalDevServer({ port })).rejects.toThrow(/exited with 1: .*address already in use/);
+  }, 120_000);
+});
