@@ -226,9 +226,8 @@ export async function runDeliveryDemo(
     dataDir,
     temporalPort,
     embeddedPostgresPort: await freePort(),
-    workerMetricsPort: (await isPortOpen(baseConfig.workerMetricsPort))
-      ? await freePort()
-      : baseConfig.workerMetricsPort,
+    // Always a free port: the loans demo (started at the same time in the suite, or by a user) takes the default.
+    workerMetricsPort: await freePort(),
     webhookUrl: receiver.url,
     webhookSecret: secret,
   };
