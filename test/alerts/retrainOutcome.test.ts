@@ -7,11 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveRetrain, rejectRetrain, type ControlContext } from '../../control/index';
 import { listDeliveries } from '../../store/alerts';
-import { copyPredictions, upsertLabels } from '../../store/predictions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startReceiver, type Receiver } from '../support/receiver';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { registerModel, traffic, until } from '../loop/fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from '../loop/fixture';
 
 interface WebhookEvent {
   eventId: number;
@@ -35,29 +34,7 @@ beforeAll(async () => {
   // Shifted, labeled traffic logged the way the server logs it: what a retrain learns from.
   const t = traffic(3_000, 'shifted', 7);
   const now = Date.now();
-  const rows = t.rows.map((features, i) => ({
-    id: randomUUID(),
-    model: MODEL,
-    version: 1,
-    stage: 'production' as const,
-    ts: now - 60_000 + i,
-    features,
-    outputs: {},
-    score: 0.5,
-    label: 'no',
-    latencyMs: 1,
-  }));
-  const client = await tdb.db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
-    tdb.db,
-    MODEL,
-    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
-  );
+  await logLabeledTraffic(tdb.db, MODEL, t, (i) => now - 60_000 + i);
 }, 120_000);
 
 afterAll(async () => {

@@ -3,14 +3,13 @@
  * the cycle completes with exactly one new version, one promotion and one production version.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { retrainResult, startRetrain, type ControlContext } from '../../control/index';
-import { copyPredictions, upsertLabels } from '../../store/predictions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { registerModel, traffic, until } from './fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from './fixture';
 
 const workerEntry = fileURLToPath(new URL('../support/workerProcess.ts', import.meta.url));
 let tdb: TestDatabase;
@@ -54,29 +53,7 @@ beforeAll(async () => {
   // Shifted, labeled traffic logged the way the server logs it.
   const t = traffic(4_000, 'shifted', 41);
   const now = Date.now();
-  const rows = t.rows.map((features, i) => ({
-    id: randomUUID(),
-    model: 'durable',
-    version: 1,
-    stage: 'production' as const,
-    ts: now - 60_000 + i,
-    features,
-    outputs: {},
-    score: 0.5,
-    label: 'no',
-    latencyMs: 1,
-  }));
-  const client = await tdb.db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
-    tdb.db,
-    'durable',
-    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
-  );
+  await logLabeledTraffic(tdb.db, 'durable', t, (i) => now - 60_000 + i);
 });
 
 afterAll(async () => {

@@ -3,16 +3,15 @@
  * that the test cuts (every connection dropped, new ones refused) for 60 s while the training
  * activity runs, then restores. The retrain finishes with one new production version.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { retrainResult, startRetrain, type ControlContext } from '../../control/index';
-import { copyPredictions, upsertLabels } from '../../store/predictions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { killWorker, spawnWorker } from '../support/spawnWorker';
 import { startTcpProxy, type TcpProxy } from '../serving/tcpProxy';
-import { registerModel, traffic, until } from './fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from './fixture';
 
 const OUTAGE_MS = 60_000;
 let tdb: TestDatabase;
@@ -37,29 +36,7 @@ beforeAll(async () => {
   });
   const t = traffic(4_000, 'shifted', 43);
   const now = Date.now();
-  const rows = t.rows.map((features, i) => ({
-    id: randomUUID(),
-    model: 'failover',
-    version: 1,
-    stage: 'production' as const,
-    ts: now - 60_000 + i,
-    features,
-    outputs: {},
-    score: 0.5,
-    label: 'no',
-    latencyMs: 1,
-  }));
-  const client = await tdb.db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
-    tdb.db,
-    'failover',
-    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
-  );
+  await logLabeledTraffic(tdb.db, 'failover', t, (i) => now - 60_000 + i);
   const viaProxy = new URL(tdb.url);
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);

@@ -4,7 +4,9 @@
  * the time. Version 1 is trained by the built-in trainer and registered with its reference
  * training rows and profile, as `driftloop model register` does.
  */
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../store/db';
+import { copyPredictions, upsertLabels } from '../../store/predictions';
 import { insertModelVersion, upsertModel } from '../../store/models';
 import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 import { trainModel } from '../../training/trainModel';
@@ -140,6 +142,36 @@ export async function serveLabeled(db: Db, serverUrl: string, model: string, t: 
   }, `the prediction log to hold ${served.ids.length} rows of ${model}`);
   await label(serverUrl, model, served.ids, t.labels);
   return served;
+}
+
+/**
+ * Logs `t` straight to PostgreSQL as the server logs it (version 1 in production, row i at `tsOf(i)`), then labels
+ * every row: labeled traffic for a round or a retrain, without a server in between.
+ */
+export async function logLabeledTraffic(db: Db, model: string, t: Traffic, tsOf: (i: number) => number): Promise<void> {
+  const rows = t.rows.map((features, i) => ({
+    id: randomUUID(),
+    model,
+    version: 1,
+    stage: 'production' as const,
+    ts: tsOf(i),
+    features,
+    outputs: {},
+    score: 0.5,
+    label: 'no',
+    latencyMs: 1,
+  }));
+  const client = await db.connect();
+  try {
+    await copyPredictions(client, rows);
+  } finally {
+    client.release();
+  }
+  await upsertLabels(
+    db,
+    model,
+    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
+  );
 }
 
 export function accuracyOf(predictions: string[], labels: string[]): number {

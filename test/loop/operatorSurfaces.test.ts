@@ -4,17 +4,16 @@
  * retrain is found by `RetrainTrigger`, the deliverAlert run's memo says what was sent, and the
  * worker's /metrics carries driftloop's own series.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../cli/dev/temporal';
 import { retrainResult, type ControlContext } from '../../control/index';
-import { copyPredictions, upsertLabels } from '../../store/predictions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startReceiver, type Receiver } from '../support/receiver';
 import { killWorker, spawnWorker } from '../support/spawnWorker';
-import { registerModel, traffic, until } from './fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from './fixture';
 
 const MODEL = `surf${randomBytes(3).toString('hex')}`;
 let tdb: TestDatabase;
@@ -33,30 +32,8 @@ beforeAll(async () => {
   await registerModel(tdb.db, { name: MODEL, retrain: { includeReference: false } });
   const t = traffic(2_000, 'shifted', 11);
   const now = Date.now();
-  const rows = t.rows.map((features, i) => ({
-    id: randomUUID(),
-    model: MODEL,
-    version: 1,
-    stage: 'production' as const,
-    // After the version went live (registerModel), before the round's window end.
-    ts: now + 1 + i * 0.4,
-    features,
-    outputs: {},
-    score: 0.5,
-    label: 'no',
-    latencyMs: 1,
-  }));
-  const client = await tdb.db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
-    tdb.db,
-    MODEL,
-    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
-  );
+  // After the version went live (registerModel), before the round's window end.
+  await logLabeledTraffic(tdb.db, MODEL, t, (i) => now + 1 + i * 0.4);
   const port = await freePort();
   metricsUrl = `http://127.0.0.1:${port}/metrics`;
   worker = await spawnWorker(tdb.url, taskQueue, {
