@@ -222,6 +222,8 @@ describe('batch and stream features', () => {
       }));
       logged.push(...(await predictAndLog(instances)));
     }
+    // The last round's events may still sit in the server's write buffer; a training set reads the durable log.
+    await server!.context.features.eventLog.drain();
     const labels = logged.map((l, i) => ({ id: l.id, label: 10 + (i % 17) }));
     const labeled = await postJson(`${server!.url}/v1/models/delivery/labels`, labels);
     expect(labeled.body.labeled).toBe(300);
