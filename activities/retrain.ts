@@ -7,9 +7,11 @@ import { Context } from '@temporalio/activity';
 import type { ModelSpec } from '../onnx/model';
 import { OnnxModel } from '../onnx/model';
 import { buildReferenceProfile } from '../stats/index';
+import { deploymentTimeByKey } from '../store/deployments';
 import {
   getModel,
   getModelOnnx,
+  getVersionByIdempotencyKey,
   getVersionInStage,
   getModelVersion,
   NotFoundError,
@@ -41,7 +43,15 @@ import type { ActivityDeps } from './deps';
 import { metricValue } from './liveMetrics';
 import { defaultMetric, higherIsBetter } from './performance';
 import { runPolicyTrainer } from './trainer';
-import { registerCandidate } from '../training/index';
+import { registerCandidate } from '../registration/registerCandidate';
+import {
+  canCompareLive,
+  datasetShortfall,
+  judgeLive,
+  judgeOnHoldout,
+  profileRowIndexes,
+  type LiveVerdict,
+} from '../training/championChallenger';
 import { countActivityMetric } from './metrics';
 import { hasDerivedFeatures } from '../features/definition';
 import { pointInTimeTrainingRows } from '../features/trainingSet';
@@ -86,7 +96,7 @@ export interface ValidationVerdict {
 }
 
 export interface LiveComparison {
-  verdict: 'better' | 'same' | 'worse' | 'insufficient';
+  verdict: LiveVerdict;
   metric: string;
   challenger: number | null;
   champion: number | null;
@@ -95,8 +105,6 @@ export interface LiveComparison {
   facts: Record<string, number | string>;
 }
 
-/** Fewest holdout rows a champion/challenger comparison is made on. */
-const MIN_HOLDOUT_ROWS = 50;
 /** Most recent labeled rows a retrain takes from the prediction log. */
 const MAX_RECENT_ROWS = 200_000;
 /** Labeled live rows a comparison scores at most. */
@@ -246,13 +254,8 @@ export function createRetrainActivities(deps: ActivityDeps) {
         );
         logger.info({ model: req.model, datasetId: dataset.id, ...pit }, 'batch and stream features set point-in-time');
       }
-      if (dataset.holdoutRows < MIN_HOLDOUT_ROWS || dataset.trainRows < MIN_HOLDOUT_ROWS) {
-        throw new InsufficientDataError(
-          `model ${req.model}: retrain dataset ${dataset.id} has ${dataset.trainRows} training and ${dataset.holdoutRows} holdout rows ` +
-            `(${dataset.referenceRows} reference, ${dataset.recentRows} recent labeled); at least ${MIN_HOLDOUT_ROWS} of each are needed: ` +
-            `wait for labels, widen policy.retrain.recentWindowHours or set includeReference`,
-        );
-      }
+      const shortfall = datasetShortfall({ ...dataset, model: req.model, datasetId: dataset.id });
+      if (shortfall) throw new InsufficientDataError(shortfall);
       return {
         datasetId: dataset.id,
         referenceRows: dataset.referenceRows,
@@ -275,17 +278,13 @@ export function createRetrainActivities(deps: ActivityDeps) {
       championVersion: number | null;
       idempotencyKey: string;
     }): Promise<ChallengerSummary> {
-      const existing = await db.query(
-        `SELECT version, trainer, training_rows, stage, stage_reason FROM model_versions WHERE idempotency_key = $1`,
-        [req.idempotencyKey],
-      );
-      if (existing.rows.length) {
-        const row = existing.rows[0];
+      const existing = await getVersionByIdempotencyKey(db, req.idempotencyKey);
+      if (existing) {
         return {
-          version: row.version,
-          trainer: row.trainer,
-          trainRows: row.training_rows ?? 0,
-          invalid: row.stage === 'rejected' ? (row.stage_reason ?? 'validation failed') : null,
+          version: existing.version,
+          trainer: existing.trainer,
+          trainRows: existing.trainingRows ?? 0,
+          invalid: existing.stage === 'rejected' ? (existing.stageReason ?? 'validation failed') : null,
         };
       }
       const model = await getModel(db, req.model);
@@ -349,14 +348,9 @@ export function createRetrainActivities(deps: ActivityDeps) {
       const holdout = await readDatasetRows(db, req.datasetId, 'holdout', model.features);
       const challengerOnnx = await getModelOnnx(db, req.model, req.challengerVersion);
       const stored = await getModelVersion(db, req.model, req.challengerVersion);
-      const reject = async (reason: string): Promise<ValidationVerdict> => {
-        await updateRetrainRun(db, req.workflowId, req.runId, { challengerVersion: req.challengerVersion, reason });
-        return { accepted: false, metric, champion: null, challenger: NaN, reason, facts: {} };
-      };
       const challenger = await scoreMetric(challengerOnnx, model, metric, holdout.rows, holdout.labels);
-      if (challenger === null) return reject(`${metric} cannot be computed on the holdout of dataset ${req.datasetId}`);
       const champion =
-        req.championVersion === null
+        challenger === null || req.championVersion === null
           ? null
           : await scoreMetric(
               await getModelOnnx(db, req.model, req.championVersion),
@@ -365,8 +359,24 @@ export function createRetrainActivities(deps: ActivityDeps) {
               holdout.rows,
               holdout.labels,
             );
-      const minImprovement = model.policy.retrain.minImprovement;
-      const gain = champion === null ? Infinity : up ? challenger - champion : champion - challenger;
+      const judgement = judgeOnHoldout({
+        metric,
+        higherIsBetter: up,
+        challenger,
+        champion,
+        challengerVersion: req.challengerVersion,
+        championVersion: req.championVersion,
+        holdoutRows: holdout.rows.length,
+        datasetId: req.datasetId,
+        minImprovement: model.policy.retrain.minImprovement,
+      });
+      if (challenger === null) {
+        await updateRetrainRun(db, req.workflowId, req.runId, {
+          challengerVersion: req.challengerVersion,
+          reason: judgement.reason,
+        });
+        return { accepted: false, metric, champion: null, challenger: NaN, reason: judgement.reason, facts: {} };
+      }
       const facts: Record<string, number | string> = {
         metric,
         challenger,
@@ -381,28 +391,7 @@ export function createRetrainActivities(deps: ActivityDeps) {
         challengerMetrics: { [metric]: challenger, holdoutRows: holdout.rows.length },
         championMetrics: champion === null ? undefined : { [metric]: champion, holdoutRows: holdout.rows.length },
       });
-      const on = `on ${holdout.rows.length} holdout rows`;
-      if (gain < minImprovement) {
-        return {
-          accepted: false,
-          metric,
-          champion,
-          challenger,
-          facts,
-          reason: `challenger ${req.challengerVersion} ${metric} ${challenger.toFixed(4)} vs champion ${req.championVersion} ${champion!.toFixed(4)} ${on}: does not beat it by ${minImprovement} (policy.retrain.minImprovement)`,
-        };
-      }
-      return {
-        accepted: true,
-        metric,
-        champion,
-        challenger,
-        facts,
-        reason:
-          champion === null
-            ? `challenger ${req.challengerVersion} ${metric} ${challenger.toFixed(4)} ${on}; no champion to beat`
-            : `challenger ${req.challengerVersion} ${metric} ${challenger.toFixed(4)} beats champion ${req.championVersion} ${champion.toFixed(4)} ${on}`,
-      };
+      return { ...judgement, metric, champion, challenger, facts };
     },
 
     /** Marks a challenger rejected and drops its dataset rows (once per key). */
@@ -439,9 +428,9 @@ export function createRetrainActivities(deps: ActivityDeps) {
     }): Promise<string> {
       await transitionStage(db, req);
       await tellDeploymentTargets({ ...req, stage: req.to });
-      const { rows } = await db.query(`SELECT at FROM deployments WHERE idempotency_key = $1`, [req.idempotencyKey]);
-      if (!rows.length) throw new NotFoundError(`deployment ${req.idempotencyKey} was not recorded`);
-      return (rows[0].at as Date).toISOString();
+      const at = await deploymentTimeByKey(db, req.idempotencyKey);
+      if (!at) throw new NotFoundError(`deployment ${req.idempotencyKey} was not recorded`);
+      return at.toISOString();
     },
 
     /**
@@ -471,64 +460,54 @@ export function createRetrainActivities(deps: ActivityDeps) {
         }),
       );
       const facts: Record<string, number | string> = { metric, labeledRows: live.rows.length, stage: req.stage };
-      const minRows = model.policy.performance.minLabeledRows;
-      if (live.rows.length < minRows || req.championVersion === null) {
-        return {
-          verdict: 'insufficient',
-          metric,
-          challenger: null,
-          champion: null,
-          labeledRows: live.rows.length,
-          facts,
-          summary: `${live.rows.length} labeled ${req.stage} rows of version ${req.challengerVersion}, ${minRows} needed (policy.performance.minLabeledRows)`,
-        };
-      }
-      const classIndex = new Map((model.target.classes ?? []).map((c, i) => [c, i]));
-      const window = rowsToDataWindow(
-        model.features,
-        model.task,
-        model.target.classes,
-        live.rows,
-        live.labels,
-        live.scores,
-      );
-      const predicted =
-        model.task === 'regression'
-          ? null
-          : Float64Array.from(live.predicted, (l) => (l === null ? NaN : (classIndex.get(l) ?? NaN)));
-      const challenger = metricValue(metric, model.task, window.labels!, live.scores, predicted);
-      const champion = await scoreMetric(
-        await getModelOnnx(db, req.model, req.championVersion),
-        model,
+      const scores = {
         metric,
-        live.rows,
-        live.labels,
-      );
-      if (challenger === null || champion === null) {
-        return {
-          verdict: 'insufficient',
+        higherIsBetter: higherIsBetter(metric),
+        stage: req.stage,
+        challengerVersion: req.challengerVersion,
+        championVersion: req.championVersion,
+        labeledRows: live.rows.length,
+        minLabeledRows: model.policy.performance.minLabeledRows,
+        rollbackMargin: model.policy.retrain.rollbackMargin,
+        challenger: null as number | null,
+        champion: null as number | null,
+      };
+      if (canCompareLive(scores)) {
+        const classIndex = new Map((model.target.classes ?? []).map((c, i) => [c, i]));
+        const window = rowsToDataWindow(
+          model.features,
+          model.task,
+          model.target.classes,
+          live.rows,
+          live.labels,
+          live.scores,
+        );
+        const predicted =
+          model.task === 'regression'
+            ? null
+            : Float64Array.from(live.predicted, (l) => (l === null ? NaN : (classIndex.get(l) ?? NaN)));
+        scores.challenger = metricValue(metric, model.task, window.labels!, live.scores, predicted);
+        scores.champion = await scoreMetric(
+          await getModelOnnx(db, req.model, req.championVersion!),
+          model,
           metric,
-          challenger,
-          champion,
-          labeledRows: live.rows.length,
-          facts,
-          summary: `${metric} cannot be computed on the live rows`,
-        };
+          live.rows,
+          live.labels,
+        );
       }
-      const margin = model.policy.retrain.rollbackMargin;
-      const up = higherIsBetter(metric);
-      const deficit = up ? champion - challenger : challenger - champion;
-      facts.challenger = challenger;
-      facts.champion = champion;
-      const verdict = deficit > margin ? 'worse' : deficit < 0 ? 'better' : 'same';
+      const { verdict, summary } = judgeLive(scores);
+      if (verdict !== 'insufficient') {
+        facts.challenger = scores.challenger!;
+        facts.champion = scores.champion!;
+      }
       return {
         verdict,
         metric,
-        challenger,
-        champion,
+        challenger: scores.challenger,
+        champion: scores.champion,
         labeledRows: live.rows.length,
         facts,
-        summary: `live ${metric} of version ${req.challengerVersion} ${challenger.toFixed(4)} vs ${champion.toFixed(4)} for version ${req.championVersion} on the same ${live.rows.length} labeled rows (margin ${margin})`,
+        summary,
       };
     },
 
@@ -547,11 +526,7 @@ export function createRetrainActivities(deps: ActivityDeps) {
       ]);
       const rows = [...train.rows, ...holdout.rows];
       const labels = [...train.labels, ...holdout.labels];
-      const ts = [...train.ts, ...holdout.ts];
-      const enough = model.policy.monitor.minRows;
-      const newest = holdout.rows.map((_r, i) => train.rows.length + i);
-      const recent = ts.map((t, i) => (t >= dataset.recentFrom ? i : -1)).filter((i) => i >= 0);
-      const pick = newest.length >= enough ? newest : recent.length >= enough ? recent : rows.map((_r, i) => i);
+      const pick = profileRowIndexes(train.ts, holdout.ts, dataset.recentFrom, model.policy.monitor.minRows);
       const profileRows = pick.map((i) => rows[i]);
       const profileLabels = pick.map((i) => labels[i]);
       const loaded = await OnnxModel.load(await getModelOnnx(db, req.model, req.version), specOf(model));

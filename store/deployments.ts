@@ -39,3 +39,9 @@ export async function listDeployments(db: Queryable, model: string, limit = 50):
     at: r.at,
   }));
 }
+
+/** When the stage change recorded under an idempotency key happened, or null when none was. */
+export async function deploymentTimeByKey(db: Queryable, idempotencyKey: string): Promise<Date | null> {
+  const { rows } = await db.query(`SELECT at FROM deployments WHERE idempotency_key = $1`, [idempotencyKey]);
+  return rows.length ? (rows[0].at as Date) : null;
+}

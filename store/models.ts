@@ -230,6 +230,12 @@ export async function listModelVersions(db: Queryable, model: string): Promise<M
   return rows.map(toVersion);
 }
 
+/** The version a retried registration step already wrote under its idempotency key, or null. */
+export async function getVersionByIdempotencyKey(db: Queryable, key: string): Promise<ModelVersionRecord | null> {
+  const { rows } = await db.query(`SELECT ${versionColumns} FROM model_versions WHERE idempotency_key = $1`, [key]);
+  return rows.length ? toVersion(rows[0]) : null;
+}
+
 /** The version in a live stage, or null. */
 export async function getVersionInStage(
   db: Queryable,

@@ -11,5 +11,3 @@ export {
 } from './externalTrainer';
 export { readTrainingCsv, writeTrainingCsv, writeSchemaFile, type TrainerSchemaFile } from './trainingFiles';
 export { validateCandidate, type CandidateValidation } from './validateCandidate';
-export { registerCandidate, type CandidateRegistration, type RegisteredCandidate } from './registerCandidate';
-export { registerModelFromFiles, type RegisterFromFiles, type RegistrationSummary } from './registerModelFromFiles';

@@ -28,7 +28,7 @@ Example:
       const { config } = commandContext();
       const db = await openDatabase(requireDatabaseUrl(config));
       try {
-        const { registerModelFromFiles } = await import('../../training/registerModelFromFiles');
+        const { registerModelFromFiles } = await import('../../registration/registerModelFromFiles');
         const summary = await registerModelFromFiles(db, {
           name,
           onnxPath: opts.onnx,

@@ -25,7 +25,7 @@ import type { Db } from '../../store/db';
 import { upsertModel } from '../../store/models';
 import { modelTimeline, type TimelineEvent } from '../../store/timeline';
 import { REFERENCE_DATASET, replaceTrainingRows } from '../../store/trainingRows';
-import { registerCandidate } from '../../training/registerCandidate';
+import { registerCandidate } from '../../registration/registerCandidate';
 import { trainModel } from '../../training/trainModel';
 import { splitTrainingSet } from '../../training/trainingSet';
 import { freeDevServerPort, freePort, isPortOpen } from '../dev/temporal';

@@ -4,7 +4,7 @@ import { buildReferenceProfile } from '../../stats/index';
 import type { Db } from '../../store/db';
 import { upsertModel } from '../../store/models';
 import { REFERENCE_DATASET, replaceTrainingRows } from '../../store/trainingRows';
-import { registerCandidate } from '../../training/registerCandidate';
+import { registerCandidate } from '../../registration/registerCandidate';
 import { trainModel } from '../../training/trainModel';
 import { splitTrainingSet } from '../../training/trainingSet';
 import { loanFeatures, loanTarget, type LabeledApplication } from './scenario';

@@ -21,10 +21,10 @@ import {
 import { REFERENCE_DATASET, replaceTrainingRows } from '../store/trainingRows';
 import { buildReferenceProfile, type DataWindow } from '../stats/index';
 import { OnnxModel, type ModelSpec } from '../onnx/model';
-import { readColumns } from './design';
-import { encodeLabels, type TrainingSet } from './trainingSet';
-import { readTrainingCsv } from './trainingFiles';
-import { validateCandidate } from './validateCandidate';
+import { readColumns } from '../training/design';
+import { encodeLabels, type TrainingSet } from '../training/trainingSet';
+import { readTrainingCsv } from '../training/trainingFiles';
+import { validateCandidate } from '../training/validateCandidate';
 
 export interface RegisterFromFiles {
   name: string;

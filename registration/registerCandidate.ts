@@ -8,8 +8,8 @@
 import type { ModelSpec } from '../onnx/model';
 import type { Db } from '../store/db';
 import { getModel, insertModelVersion, type ModelVersionRecord, type NewModelVersion } from '../store/models';
-import type { TrainingSet } from './trainingSet';
-import { validateCandidate } from './validateCandidate';
+import type { TrainingSet } from '../training/trainingSet';
+import { validateCandidate } from '../training/validateCandidate';
 
 export interface CandidateRegistration extends Omit<NewModelVersion, 'stage' | 'stageReason'> {
   holdout: TrainingSet;
