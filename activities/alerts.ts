@@ -6,30 +6,22 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporalUiUrlFor } from '../config/index';
 import { modelPolicySchema, type ModelPolicy } from '../config/model';
 import {
+  composeIncident,
   decideDelivery,
+  incidentLinks,
+  incidentMessage,
   mustResendResolve,
   noticeSinks,
-  outcomeNextText,
-  outcomeSummary,
+  outcomeNotice,
   pagesToRelease,
-  resolvedNextText,
+  resolveMessage,
+  type IncidentFacts,
   type RetrainOutcomeKind,
 } from '../alerts/incident';
 import { planRaise } from '../alerts/lifecycle';
-import { grafanaDashboardUrl, temporalRunUrl } from '../alerts/links';
-import { defaultSummary, nextStepText } from '../alerts/message';
 import { DEFAULT_RATE_LIMITS, routeIncident } from '../alerts/routing';
 import { sendAlert } from '../alerts/sinks';
-import type {
-  AlertAction,
-  AlertFinding,
-  AlertKind,
-  AlertLinks,
-  AlertMessage,
-  NextStep,
-  Severity,
-  SinkName,
-} from '../alerts/types';
+import type { AlertFinding, AlertKind, NextStep, Severity, SinkName } from '../alerts/types';
 import {
   abandonDelivery,
   claimDelivery,
@@ -54,7 +46,6 @@ import {
   supersedeDelivery,
   updateIncident,
   type DeliveryStatus,
-  type IncidentRecord,
 } from '../store/alerts';
 import { withTransaction, type Queryable } from '../store/db';
 import { getModel, NotFoundError } from '../store/models';
@@ -62,7 +53,7 @@ import type { ActivityDeps } from './deps';
 import { countActivityMetric } from './metrics';
 
 /** What a workflow reports about a problem; everything but model and kind has a default. */
-export interface IncidentReport {
+export interface IncidentReport extends IncidentFacts {
   model: string;
   kind: AlertKind;
   /** Default: the model's policy.alerts.severity. */
@@ -142,47 +133,11 @@ async function policyOf(db: Queryable, model: string): Promise<ModelPolicy> {
 export function createAlertActivities({ db, config, logger }: ActivityDeps, options: AlertActivityOptions = {}) {
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
 
-  function linksFor(model: string, window: { start: Date; end: Date }, origin: EventOrigin): AlertLinks {
-    const links: AlertLinks = { grafana: grafanaDashboardUrl(config.grafanaUrl, model, window) };
-    if (origin.workflowId) {
-      links.temporal = temporalRunUrl(
-        temporalUiUrlFor(config),
-        config.temporalNamespace,
-        origin.workflowId,
-        origin.runId,
-      );
-    }
-    return links;
-  }
-
-  function messageOf(incident: IncidentRecord, action: AlertAction, eventAt: Date): AlertMessage {
-    const d = incident.details as {
-      findings?: AlertFinding[];
-      facts?: Record<string, number | string>;
-      next?: NextStep;
-      nextText?: string;
-      resolution?: string;
-    };
-    const message: AlertMessage = {
-      incidentId: incident.id,
-      model: incident.model,
-      kind: incident.kind,
-      severity: incident.severity,
-      action,
-      dedupKey: incident.dedupKey,
-      summary: incident.summary,
-      findings: d.findings ?? [],
-      facts: d.facts ?? {},
-      next: d.next ?? 'investigate',
-      nextText: d.nextText ?? nextStepText('investigate'),
-      links: incident.links,
-      openedAt: incident.openedAt.toISOString(),
-      eventAt: eventAt.toISOString(),
-    };
-    if (incident.resolvedAt) message.resolvedAt = incident.resolvedAt.toISOString();
-    if (d.resolution) message.resolution = d.resolution;
-    return message;
-  }
+  const linkSettings = {
+    grafanaUrl: config.grafanaUrl,
+    temporalUiUrl: temporalUiUrlFor(config),
+    temporalNamespace: config.temporalNamespace,
+  };
 
   function replayed(event: NonNullable<Awaited<ReturnType<typeof getEventByKey>>>, opened: boolean): IncidentNotice {
     const with_ = (statuses: DeliveryStatus[]) =>
@@ -209,38 +164,17 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
       const route = routeIncident(severity, policy.alerts.sinks, config);
       for (const problem of route.problems) logger.warn({ model: request.model }, problem);
 
-      let findings = request.findings ?? [];
-      const facts: Record<string, number | string> = { ...request.facts };
-      let window = request.window ? { start: new Date(request.window.start), end: new Date(request.window.end) } : null;
-      let counts: { drifted: number; total: number } | undefined;
-      if (request.driftRunId !== undefined) {
-        const run = await getDriftRunFindings(db, request.driftRunId);
-        if (run) {
-          if (!request.findings) findings = run.findings;
-          window ??= { start: run.windowStart, end: run.windowEnd };
-          counts = { drifted: run.driftedFeatures, total: run.totalFeatures };
-          facts.drifted_features = `${run.driftedFeatures} of ${run.totalFeatures}`;
-          if (run.driftScore !== null) facts.drift_score = run.driftScore;
-          facts.drift_run_id = request.driftRunId;
-        } else {
-          logger.warn(
-            { model: request.model, driftRunId: request.driftRunId },
-            'drift run not found: alert sent without its findings',
-          );
-        }
+      const run = request.driftRunId === undefined ? null : await getDriftRunFindings(db, request.driftRunId);
+      if (request.driftRunId !== undefined && !run) {
+        logger.warn(
+          { model: request.model, driftRunId: request.driftRunId },
+          'drift run not found: alert sent without its findings',
+        );
       }
       const now = new Date();
-      window ??= { start: new Date(now.getTime() - 3600_000), end: now };
-      const next: NextStep = request.next ?? (policy.retrain.enabled ? 'investigate' : 'retrain_disabled');
-      const details = {
-        findings,
-        facts,
-        next,
-        nextText: nextStepText(next, request.retrainWorkflowId),
-        retrainWorkflowId: request.retrainWorkflowId ?? null,
-      };
-      const summary = request.summary ?? defaultSummary(request.model, request.kind, findings, counts);
-      const links = linksFor(request.model, window, request);
+      const { summary, details, window } = composeIncident(request, run, policy.retrain.enabled, now);
+      const next = details.next;
+      const links = incidentLinks(linkSettings, request.model, window, request);
 
       const notice = await withTransaction(db, async (c) => {
         const seen = await getEventByKey(c, request.eventKey);
@@ -274,7 +208,7 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
           alertId: incident.id,
           eventKey: request.eventKey,
           action: plan.action,
-          message: messageOf(incident, plan.action, now),
+          message: incidentMessage(incident, plan.action, now),
           workflowId: request.workflowId,
           runId: request.runId,
           deliveries: [
@@ -318,9 +252,7 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
         const resolved = await resolveIncidentRow(c, open.id, request.reason);
         // The resolved message's "Next:" says what is still going on, not what was promised at opening.
         const retrain = await retrainInFlight(c, request.model);
-        const message = messageOf(resolved, 'resolve', resolved.resolvedAt ?? new Date());
-        message.next = retrain ? 'retrain_started' : 'none';
-        message.nextText = resolvedNextText(retrain?.workflowId ?? null);
+        const message = resolveMessage(resolved, retrain?.workflowId ?? null, new Date());
         const eventId = await insertAlertEvent(c, {
           alertId: resolved.id,
           eventKey: request.eventKey,
@@ -363,7 +295,7 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
               alertId: incident.id,
               eventKey,
               action: 'refresh',
-              message: messageOf(incident, 'refresh', new Date()),
+              message: incidentMessage(incident, 'refresh', new Date()),
               workflowId: origin.workflowId,
               runId: origin.runId,
               deliveries: [{ sink: 'alertmanager', status: 'pending' }],
@@ -400,7 +332,7 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
             alertId: current.id,
             eventKey,
             action: 'trigger',
-            message: messageOf(current, 'trigger', new Date()),
+            message: incidentMessage(current, 'trigger', new Date()),
             workflowId: request.workflowId,
             runId: request.runId,
             deliveries: sinks.map((sink) => ({ sink, status: 'pending' as const })),
@@ -444,23 +376,7 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
         if (!incident) return null;
         const sinks = noticeSinks(routeIncident(incident.severity, policy.alerts.sinks, config).sinks);
         if (sinks.length === 0) return null;
-        const message: AlertMessage = {
-          ...messageOf(incident, 'notice', new Date()),
-          summary: outcomeSummary(
-            request.model,
-            outcome,
-            { challenger: request.challengerVersion, champion: request.championVersion },
-            request.reason,
-          ),
-          findings: [],
-          facts: {
-            outcome: request.outcome,
-            ...(request.challengerVersion !== null ? { challenger: request.challengerVersion } : {}),
-            ...(request.championVersion !== null ? { champion: request.championVersion } : {}),
-          },
-          next: 'none',
-          nextText: outcomeNextText(outcome, incident.status === 'firing'),
-        };
+        const message = outcomeNotice(incident, { ...request, outcome }, new Date());
         const eventId = await insertAlertEvent(c, {
           alertId: incident.id,
           eventKey: request.eventKey,

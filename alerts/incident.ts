@@ -1,9 +1,171 @@
 /**
- * What to do with one delivery, decided from facts read without locks: send it (and which
- * message), or settle it without sending. The activity reads the facts, asks here, claims the
- * row in a short transaction, sends with no transaction open, then records the answer.
+ * The incident's words and decisions, on plain inputs: what an incident report becomes (summary,
+ * findings, facts, links, the frozen message of each event), and what to do with one delivery,
+ * decided from facts read without locks: send it, or settle it without sending. The activity reads
+ * the facts, asks here, claims the row in one short statement, sends with no transaction open,
+ * then records the answer.
  */
-import type { AlertAction, SinkName } from './types';
+import { grafanaDashboardUrl, temporalRunUrl } from './links';
+import { defaultSummary, nextStepText } from './message';
+import type {
+  AlertAction,
+  AlertFinding,
+  AlertKind,
+  AlertLinks,
+  AlertMessage,
+  NextStep,
+  Severity,
+  SinkName,
+} from './types';
+
+/** An incident as recorded (store/alerts.ts IncidentRecord has this shape). */
+export interface IncidentState {
+  id: number;
+  model: string;
+  kind: AlertKind;
+  severity: Severity;
+  status: 'firing' | 'resolved';
+  summary: string;
+  details: Record<string, unknown>;
+  links: AlertLinks;
+  dedupKey: string;
+  openedAt: Date;
+  resolvedAt: Date | null;
+}
+
+/** What a workflow reports about a problem, as far as the words of the incident go. */
+export interface IncidentFacts {
+  model: string;
+  kind: AlertKind;
+  summary?: string;
+  findings?: AlertFinding[];
+  facts?: Record<string, number | string>;
+  /** ISO start and end of the window the finding is about. */
+  window?: { start: string; end: string };
+  next?: NextStep;
+  retrainWorkflowId?: string;
+  driftRunId?: number;
+}
+
+/** A monitoring run's evidence, read from drift_results. */
+export interface DriftRunEvidence {
+  windowStart: Date;
+  windowEnd: Date;
+  driftedFeatures: number;
+  totalFeatures: number;
+  driftScore: number | null;
+  findings: AlertFinding[];
+}
+
+export interface IncidentDraft {
+  summary: string;
+  details: {
+    findings: AlertFinding[];
+    facts: Record<string, number | string>;
+    next: NextStep;
+    nextText: string;
+    retrainWorkflowId: string | null;
+  };
+  /** The window the Grafana link shows: the report's, else the drift run's, else the last hour. */
+  window: { start: Date; end: Date };
+}
+
+/** The incident a report describes: findings given directly win over the drift run's. */
+export function composeIncident(
+  report: IncidentFacts,
+  run: DriftRunEvidence | null,
+  retrainEnabled: boolean,
+  now: Date,
+): IncidentDraft {
+  let findings = report.findings ?? [];
+  const facts: Record<string, number | string> = { ...report.facts };
+  let window = report.window ? { start: new Date(report.window.start), end: new Date(report.window.end) } : null;
+  let counts: { drifted: number; total: number } | undefined;
+  if (run) {
+    if (!report.findings) findings = run.findings;
+    window ??= { start: run.windowStart, end: run.windowEnd };
+    counts = { drifted: run.driftedFeatures, total: run.totalFeatures };
+    facts.drifted_features = `${run.driftedFeatures} of ${run.totalFeatures}`;
+    if (run.driftScore !== null) facts.drift_score = run.driftScore;
+    if (report.driftRunId !== undefined) facts.drift_run_id = report.driftRunId;
+  }
+  window ??= { start: new Date(now.getTime() - 3600_000), end: now };
+  const next: NextStep = report.next ?? (retrainEnabled ? 'investigate' : 'retrain_disabled');
+  return {
+    summary: report.summary ?? defaultSummary(report.model, report.kind, findings, counts),
+    details: {
+      findings,
+      facts,
+      next,
+      nextText: nextStepText(next, report.retrainWorkflowId),
+      retrainWorkflowId: report.retrainWorkflowId ?? null,
+    },
+    window,
+  };
+}
+
+export interface LinkSettings {
+  grafanaUrl: string;
+  temporalUiUrl: string;
+  temporalNamespace: string;
+}
+
+/** The Grafana dashboard over the window and, when a workflow raised it, its Temporal run. */
+export function incidentLinks(
+  settings: LinkSettings,
+  model: string,
+  window: { start: Date; end: Date },
+  origin: { workflowId?: string; runId?: string },
+): AlertLinks {
+  const links: AlertLinks = { grafana: grafanaDashboardUrl(settings.grafanaUrl, model, window) };
+  if (origin.workflowId) {
+    links.temporal = temporalRunUrl(
+      settings.temporalUiUrl,
+      settings.temporalNamespace,
+      origin.workflowId,
+      origin.runId,
+    );
+  }
+  return links;
+}
+
+/** The message of one event, frozen when recorded so a delivery retried later says what was true then. */
+export function incidentMessage(incident: IncidentState, action: AlertAction, eventAt: Date): AlertMessage {
+  const d = incident.details as {
+    findings?: AlertFinding[];
+    facts?: Record<string, number | string>;
+    next?: NextStep;
+    nextText?: string;
+    resolution?: string;
+  };
+  const message: AlertMessage = {
+    incidentId: incident.id,
+    model: incident.model,
+    kind: incident.kind,
+    severity: incident.severity,
+    action,
+    dedupKey: incident.dedupKey,
+    summary: incident.summary,
+    findings: d.findings ?? [],
+    facts: d.facts ?? {},
+    next: d.next ?? 'investigate',
+    nextText: d.nextText ?? nextStepText('investigate'),
+    links: incident.links,
+    openedAt: incident.openedAt.toISOString(),
+    eventAt: eventAt.toISOString(),
+  };
+  if (incident.resolvedAt) message.resolvedAt = incident.resolvedAt.toISOString();
+  if (d.resolution) message.resolution = d.resolution;
+  return message;
+}
+
+/** The resolve message: its "Next:" says what is still going on, not what was promised at opening. */
+export function resolveMessage(resolved: IncidentState, retrainInFlight: string | null, now: Date): AlertMessage {
+  const message = incidentMessage(resolved, 'resolve', resolved.resolvedAt ?? now);
+  message.next = retrainInFlight ? 'retrain_started' : 'none';
+  message.nextText = resolvedNextText(retrainInFlight);
+  return message;
+}
 
 export interface DeliveryFacts {
   sink: SinkName;
@@ -94,4 +256,33 @@ export function outcomeNextText(outcome: RetrainOutcomeKind, incidentOpen: boole
     case 'failed':
       return `Investigate the failed retrain.${still}`;
   }
+}
+
+export interface RetrainOutcomeReport {
+  model: string;
+  outcome: RetrainOutcomeKind;
+  reason: string;
+  challengerVersion: number | null;
+  championVersion: number | null;
+}
+
+/** The notice a retrain's outcome sends on the incident that started it: no findings, nothing to page about. */
+export function outcomeNotice(incident: IncidentState, report: RetrainOutcomeReport, now: Date): AlertMessage {
+  return {
+    ...incidentMessage(incident, 'notice', now),
+    summary: outcomeSummary(
+      report.model,
+      report.outcome,
+      { challenger: report.challengerVersion, champion: report.championVersion },
+      report.reason,
+    ),
+    findings: [],
+    facts: {
+      outcome: report.outcome,
+      ...(report.challengerVersion !== null ? { challenger: report.challengerVersion } : {}),
+      ...(report.championVersion !== null ? { champion: report.championVersion } : {}),
+    },
+    next: 'none',
+    nextText: outcomeNextText(report.outcome, incident.status === 'firing'),
+  };
 }

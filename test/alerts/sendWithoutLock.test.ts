@@ -1,7 +1,7 @@
 /**
- * No database lock or transaction is held while a sink answers: a webhook that keeps its answer
- * pending while the test looks at PostgreSQL (the pool is shared with monitoring), and a second
- * attempt of the same delivery during the call does not send it twice.
+ * No database lock, transaction or pool connection is held while a sink answers: a webhook keeps
+ * its answer pending while the test uses the whole pool (shared with monitoring) and reads
+ * pg_locks, and a second attempt of the same delivery during the call does not send it twice.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -76,6 +76,26 @@ describe('sending an alert', () => {
     } finally {
       c.release();
     }
+
+    // Monitoring keeps the whole pool: as many concurrent queries as the pool holds each get a
+    // connection of their own (one held by the sender would leave one fewer), and all complete.
+    const poolSize = (tdb.db as unknown as { options: { max: number } }).options.max;
+    expect(poolSize).toBeGreaterThanOrEqual(10);
+    const concurrent = await Promise.all(
+      Array.from({ length: poolSize + 2 }, () =>
+        tdb.db.query(`SELECT pg_backend_pid() AS pid, count(*)::int AS n FROM alert_deliveries, pg_sleep(0.05)`),
+      ),
+    );
+    expect(concurrent.every((r) => r.rows[0].n === 1)).toBe(true);
+    expect(new Set(concurrent.map((r) => r.rows[0].pid)).size).toBe(poolSize);
+    // No other connection to this database holds any lock while the sink is still answering.
+    const locks = await tdb.db.query(
+      `SELECT l.locktype, l.mode, l.relation::regclass::text AS relation, l.pid FROM pg_locks l
+       JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE a.datname = current_database() AND l.pid <> pg_backend_pid()`,
+    );
+    expect(locks.rows).toEqual([]);
+    expect(received).toBe(1);
 
     // A second attempt while the first is sending does not send again.
     const second = await activities.deliverAlertEvent(notice.eventId!, 'webhook').catch((e: unknown) => e);
