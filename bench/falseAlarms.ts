@@ -8,7 +8,7 @@
  * Seeded: the same figures every run. Set WINDOWS / TRIALS to shorten.
  */
 import { resolveDriftPolicy } from '../stats/policy/driftPolicy';
-import { detectionRun, noDriftRun, simulationProfile, type SimulationSetup } from '../test/stats/falseAlarmSimulation';
+import { detectionRun, noDriftRun, simulationProfile, type SimulationSetup } from '../testing/falseAlarmSimulation';
 
 const windows = Number(process.env.WINDOWS ?? 1_000);
 const trials = Number(process.env.TRIALS ?? 100);

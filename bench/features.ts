@@ -19,7 +19,7 @@ import { createPool } from '../store/db';
 import { copyFeatureEvents, sqlWindowCounts, type FeatureEventRow } from '../store/featureEvents';
 import { migrate } from '../store/migrate';
 import { getModelOnnx, insertModelVersion, upsertModel } from '../store/models';
-import { createBatchTable, deliveryFeatures, registerDelivery } from '../test/features/fixture';
+import { createBatchTable, deliveryFeatures, registerDelivery } from '../testing/featureFixture';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);

@@ -20,7 +20,7 @@ import { keyedPredictionId } from '../store/ingest';
 import { migrate } from '../store/migrate';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
-import { logisticModel, testModelSpec } from '../test/support/onnxModels';
+import { logisticModel, testModelSpec } from '../testing/onnxModels';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 100_000);

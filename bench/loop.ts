@@ -29,8 +29,17 @@ import { getModel, insertModelVersion, updateModelPolicy, upsertModel } from '..
 import { copyPredictions, upsertLabels, type PredictionRow } from '../store/predictions';
 import { trainModel } from '../training/trainModel';
 import type { FeatureRow } from '../onnx/model';
-import { features, registerModel, serve, serveLabeled, target, traffic, label, waitServed } from '../test/loop/fixture';
-import { startReceiver } from '../test/support/receiver';
+import {
+  features,
+  registerModel,
+  serve,
+  serveLabeled,
+  target,
+  traffic,
+  label,
+  waitServed,
+} from '../testing/loopFixture';
+import { startReceiver } from '../testing/receiver';
 
 const CYCLES = Number(process.env.BENCH_ROUNDS ?? 3);
 const MODELS = Number(process.env.BENCH_MODELS ?? 200);

@@ -40,8 +40,8 @@ import { parseProfile } from '../stats/index';
 import { assembleRetrainDataset, dropDatasetRows } from '../store/retrainDatasets';
 import { readPredictionWindow } from '../store/window';
 import { trainModel } from '../training/trainModel';
-import { features, target, traffic } from '../test/loop/fixture';
-import { grafanaSql } from '../test/dashboards/grafanaSql';
+import { features, target, traffic } from '../testing/loopFixture';
+import { grafanaSql } from '../testing/grafanaSql';
 import { withBenchLock } from './lock';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -23,7 +23,7 @@ import { migrate } from '../store/migrate';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
 import { grpcVersusHttpJson } from './grpcLoad';
-import { logisticModel, testModelSpec } from '../test/support/onnxModels';
+import { logisticModel, testModelSpec } from '../testing/onnxModels';
 import { encodeRawTensor } from '../serving/oip/tensorData';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

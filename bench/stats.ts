@@ -20,7 +20,7 @@ import { resolveDriftPolicy } from '../stats/policy/driftPolicy';
 import { driftReport } from '../stats/report/driftReport';
 import type { DriftState } from '../stats/report/driftState';
 import type { DataWindow } from '../stats/types';
-import { syntheticSchema, syntheticWindow } from '../test/stats/windows';
+import { syntheticSchema, syntheticWindow } from '../testing/syntheticWindows';
 import { ensureBenchVenv, measurePeers, type PeerMeasurement } from './statsPeers';
 import { binningPower, sampleSizePower } from './statsPower';
 

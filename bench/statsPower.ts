@@ -11,7 +11,7 @@ import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
 import type { NumericalColumnProfile, ReferenceProfile } from '../stats/profile/referenceProfile';
 import { getDriftTest } from '../stats/registry/index';
 import { scanNumerical } from '../stats/report/compareColumn';
-import { syntheticSchema } from '../test/stats/windows';
+import { syntheticSchema } from '../testing/syntheticWindows';
 import { seededRandom } from '../stats/estimation/seededRandom';
 import type { DataWindow } from '../stats/types';
 

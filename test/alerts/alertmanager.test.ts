@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 import { startAlertmanager, type AlertmanagerServer } from './alertmanagerServer';
 import { insertDriftRun, registerModel, WINDOW } from './fixtures';

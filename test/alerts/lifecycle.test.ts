@@ -10,7 +10,7 @@ import { loadConfig } from '../../config/index';
 import { createLogger } from '../../config/logger';
 import { listDeliveries, pagesInLastHour } from '../../store/alerts';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { registerModel } from './fixtures';
 
 let tdb: TestDatabase;

@@ -9,9 +9,9 @@ import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { killWorker, spawnWorker } from '../support/spawnWorker';
-import { registerModel } from '../loop/fixture';
+import { registerModel } from '../../testing/loopFixture';
 import { startAlertmanager, type AlertmanagerServer } from './alertmanagerServer';
 
 interface NotifiedAlert {

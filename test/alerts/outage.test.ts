@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDeliveries } from '../../store/alerts';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver, type Responder } from '../support/receiver';
+import { startReceiver, type Receiver, type Responder } from '../../testing/receiver';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 import { registerModel } from './fixtures';
 

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveRetrain, rejectRetrain, type ControlContext } from '../../control/index';
 import { listDeliveries } from '../../store/alerts';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { logLabeledTraffic, registerModel, traffic, until } from '../loop/fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from '../../testing/loopFixture';
 
 interface WebhookEvent {
   eventId: number;

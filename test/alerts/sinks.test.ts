@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../alerts/webhook';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 import { insertDriftRun, registerModel, WINDOW } from './fixtures';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { logisticModel, logisticReference, testModelSpec } from '../support/onnxModels';
+import { logisticModel, logisticReference, testModelSpec } from '../../testing/onnxModels';
 import { runCli } from '../support/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftloop-cli-'));

@@ -10,7 +10,7 @@ import { insertModelVersion, upsertModel } from '../../store/models';
 import { insertDriftRun } from '../alerts/fixtures';
 import { runCli, spawnCli } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 
 const MODEL = `cli${randomBytes(3).toString('hex')}`;
 const taskQueue = `operator-cli-${randomBytes(6).toString('hex')}`;

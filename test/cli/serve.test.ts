@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../cli/dev/temporal';
 import { insertModelVersion, transitionStage, upsertModel } from '../../store/models';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logisticModel, logisticReference, testModelSpec } from '../support/onnxModels';
+import { logisticModel, logisticReference, testModelSpec } from '../../testing/onnxModels';
 import { spawnCli } from '../support/cli';
 import type { ChildProcess } from 'node:child_process';
 

@@ -1,6 +1,6 @@
 /** The macro expander against the expansions Grafana's own macros_test.go expects. */
 import { describe, expect, it } from 'vitest';
-import { expandMacros, formatInterval, grafanaSql, interpolateVariables, rfc3339Nano } from './grafanaSql';
+import { expandMacros, formatInterval, grafanaSql, interpolateVariables, rfc3339Nano } from '../../testing/grafanaSql';
 
 const ctx = {
   from: new Date('2018-04-12T18:00:00Z'),

@@ -11,7 +11,7 @@ import { PROMETHEUS_DATASOURCE_UID } from '../../dashboards/datasource';
 import type { PostgresQuery } from '../../dashboards/postgresQuery';
 import { allDashboards } from '../../dashboards/render';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { grafanaSql, parseInterval, type GrafanaQueryContext } from './grafanaSql';
+import { grafanaSql, parseInterval, type GrafanaQueryContext } from '../../testing/grafanaSql';
 import { seedHistory } from './seedHistory';
 
 const NUMERIC = new Set([20, 21, 23, 700, 701, 1700]);

@@ -18,7 +18,7 @@ import { getModel, getModelOnnx, updateModelPolicy } from '../../store/models';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { aliasVersion, startMlflow, type MlflowServer } from '../support/mlflowServer';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { features, registerModel, target, traffic, until, type Traffic } from '../loop/fixture';
+import { features, registerModel, target, traffic, until, type Traffic } from '../../testing/loopFixture';
 import { startStandIn, type StandIn } from './standIn';
 
 let tdb: TestDatabase;

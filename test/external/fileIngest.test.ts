@@ -14,10 +14,10 @@ import { upsertModel } from '../../store/models';
 import { ingestProgressQuery } from '../../workflows/ingestFile';
 import { runCli } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { testModelSpec } from '../support/onnxModels';
+import { testModelSpec } from '../../testing/onnxModels';
 import { addVersion, registerLoans, v1Spec, v2Spec } from '../serving/support';
 import { insertModelVersion } from '../../store/models';
-import { logisticModel } from '../support/onnxModels';
+import { logisticModel } from '../../testing/onnxModels';
 
 const python = fileURLToPath(new URL('../../.driftloop/mlflow-venv/bin/python', import.meta.url));
 const workerEntry = fileURLToPath(new URL('../support/workerProcess.ts', import.meta.url));

@@ -15,8 +15,8 @@ import { insertModelVersion, transitionStage, upsertModel, type Stage } from '..
 import { listTargetDeliveries } from '../../store/targetDeliveries';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { aliasVersion, startMlflow, type MlflowServer } from '../support/mlflowServer';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { v1Spec, v2Spec, v3Spec } from '../serving/support';
 
 const SECRET = 'deploy-secret';

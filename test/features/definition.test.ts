@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeIssues, modelDefinitionSchema } from '../../config/model';
 import { aggregateWindow, StreamWindows, type FeatureEvent } from '../../features/windows';
-import { deliveryFeatures } from './fixture';
+import { deliveryFeatures } from '../../testing/featureFixture';
 
 function problems(features: unknown[]): string {
   const parsed = modelDefinitionSchema.safeParse({

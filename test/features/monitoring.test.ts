@@ -11,7 +11,7 @@ import { getModel, upsertModel } from '../../store/models';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 import { postJson, serve } from '../serving/support';
-import { createBatchTable, registerDelivery } from './fixture';
+import { createBatchTable, registerDelivery } from '../../testing/featureFixture';
 
 const TABLE = 'restaurant_prep';
 const MIN = 60_000;

@@ -17,7 +17,7 @@ import { pointInTimeValues } from '../../features/pointInTime';
 import type { PredictionServer } from '../../serving/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { postJson, serve } from '../serving/support';
-import { createBatchTable, deliveryFeatures, registerDelivery } from './fixture';
+import { createBatchTable, deliveryFeatures, registerDelivery } from '../../testing/featureFixture';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const MIN = 60_000;

@@ -14,7 +14,7 @@ import { insertModelVersion, upsertModel } from '../../store/models';
 import { readPredictionWindow } from '../../store/window';
 import { spawnCli } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 
 const TOKEN = 'fuzz-write-token';
 const CASES = 600;

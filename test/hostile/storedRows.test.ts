@@ -10,7 +10,7 @@ import { copyPredictions, upsertLabels, type PredictionRow } from '../../store/p
 import { assembleRetrainDataset } from '../../store/retrainDatasets';
 import { readPredictionWindow } from '../../store/window';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { features, target } from '../loop/fixture';
+import { features, target } from '../../testing/loopFixture';
 
 let tdb: TestDatabase;
 const start = Date.now() - 600_000;

@@ -21,7 +21,7 @@ import { copyPredictions, upsertLabels, type PredictionRow } from '../../store/p
 import { DRIFT_STATUS } from '../../workflows/searchAttributes';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { registerModel, traffic, until } from './fixture';
+import { registerModel, traffic, until } from '../../testing/loopFixture';
 
 let tdb: TestDatabase;
 let temporal: TemporalTestContext;

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { retrainResult, startRetrain, type ControlContext } from '../../control/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logLabeledTraffic, registerModel, traffic, until } from './fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from '../../testing/loopFixture';
 
 const workerEntry = fileURLToPath(new URL('../support/workerProcess.ts', import.meta.url));
 let tdb: TestDatabase;

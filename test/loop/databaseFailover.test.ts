@@ -11,7 +11,7 @@ import { retrainResult, startRetrain, type ControlContext } from '../../control/
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { killWorker, spawnWorker } from '../support/spawnWorker';
 import { startTcpProxy, type TcpProxy } from '../serving/tcpProxy';
-import { logLabeledTraffic, registerModel, traffic, until } from './fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from '../../testing/loopFixture';
 
 const OUTAGE_MS = 60_000;
 let tdb: TestDatabase;

@@ -16,9 +16,9 @@ import {
 } from '../../control/index';
 import { startServer, type PredictionServer } from '../../serving/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { accuracyOf, registerModel, serve, serveLabeled, traffic, until } from './fixture';
+import { accuracyOf, registerModel, serve, serveLabeled, traffic, until } from '../../testing/loopFixture';
 
 let tdb: TestDatabase;
 let temporal: TemporalTestContext;

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../cli/dev/temporal';
 import { retrainResult, type ControlContext } from '../../control/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { startReceiver, type Receiver } from '../../testing/receiver';
 import { killWorker, spawnWorker } from '../support/spawnWorker';
-import { logLabeledTraffic, registerModel, traffic, until } from './fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from '../../testing/loopFixture';
 
 const MODEL = `surf${randomBytes(3).toString('hex')}`;
 let tdb: TestDatabase;

@@ -5,7 +5,7 @@ import { insertModelVersion, upsertModel } from '../../store/models';
 import { copyPredictions, upsertLabels, type PredictionRow } from '../../store/predictions';
 import { readPredictionWindow } from '../../store/window';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { features, target } from './fixture';
+import { features, target } from '../../testing/loopFixture';
 
 let tdb: TestDatabase;
 const start = Date.now() - 3_600_000;

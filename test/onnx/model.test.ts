@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OnnxModel } from '../../onnx/model';
-import { logisticModel, logisticReference, testModelSpec } from '../support/onnxModels';
+import { logisticModel, logisticReference, testModelSpec } from '../../testing/onnxModels';
 
 const spec = { coefficients: [0.8, -1.2, 2] as [number, number, number], intercept: -0.3 };
 

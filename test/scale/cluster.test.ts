@@ -18,7 +18,7 @@ import { copyPredictions, type PredictionRow } from '../../store/predictions';
 import { trainModel } from '../../training/trainModel';
 import { spawnCli } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { features, target, traffic } from '../loop/fixture';
+import { features, target, traffic } from '../../testing/loopFixture';
 
 const MODELS = Array.from({ length: 50 }, (_v, i) => `fleet-${String(i).padStart(2, '0')}`);
 const workerEntry = fileURLToPath(new URL('../support/workerProcess.ts', import.meta.url));

@@ -12,7 +12,7 @@ import { servingDashboard } from '../../dashboards/serving';
 import { insertModelVersion, upsertModel } from '../../store/models';
 import { spawnCli } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 import { startPrometheus, type PrometheusServer } from '../support/prometheusServer';
 
 interface Series {

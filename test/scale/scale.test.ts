@@ -17,7 +17,7 @@ import {
 import { readPredictionWindow } from '../../store/window';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { features, registerModel, target } from '../loop/fixture';
+import { features, registerModel, target } from '../../testing/loopFixture';
 
 let tdb: TestDatabase;
 let temporal: TemporalTestContext;

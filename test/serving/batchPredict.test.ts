@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModel } from '../../onnx/model';
 import { scoreCsv } from '../../serving/index';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 import { addVersion, registerLoans, sampleRows, v1Spec } from './support';

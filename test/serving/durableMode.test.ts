@@ -9,7 +9,7 @@ import { freePort } from '../../cli/dev/temporal';
 import { insertModelVersion, upsertModel } from '../../store/models';
 import { spawnCli } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 
 const spec = { coefficients: [0.8, -1.2, 2] as [number, number, number], intercept: -0.3 };
 let tdb: TestDatabase;

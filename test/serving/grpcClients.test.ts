@@ -13,7 +13,7 @@ import { freePort } from '../../cli/dev/temporal';
 import { insertModelVersion, upsertModel } from '../../store/models';
 import { runCli, spawnCli } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 import { v1Spec } from './support';
 
 const python = fileURLToPath(new URL('../../.driftloop/clients-venv/bin/python', import.meta.url));

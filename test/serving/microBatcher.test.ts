@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModel } from '../../onnx/model';
 import { MicroBatcher } from '../../serving/microBatcher';
-import { logisticModel, logisticReference, testModelSpec } from '../support/onnxModels';
+import { logisticModel, logisticReference, testModelSpec } from '../../testing/onnxModels';
 import { v1Spec } from './support';
 
 let model: OnnxModel;

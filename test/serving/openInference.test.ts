@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModel } from '../../onnx/model';
 import type { PredictionServer } from '../../serving/index';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { addVersion, postJson, registerLoans, sampleRows, serve, v1Spec } from './support';
 

@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModel, type FeatureRow, type PredictionBatch } from '../../onnx/model';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { logisticModel, testModelSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 import {
   clientsPython,
   exportIrisModel,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/index';
 import { OnnxModel } from '../../onnx/model';
 import type { PredictionServer } from '../../serving/index';
-import { logisticModel, logisticReference, testModelSpec } from '../support/onnxModels';
+import { logisticModel, logisticReference, testModelSpec } from '../../testing/onnxModels';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { addVersion, postJson, registerLoans, sampleRows, serve, v1Spec } from './support';
 

@@ -4,7 +4,7 @@ import { createLogger } from '../../config/logger';
 import { insertModelVersion, upsertModel, type Stage } from '../../store/models';
 import type { Db } from '../../store/db';
 import { startServer, type PredictionServer, type ServerOptions } from '../../serving/index';
-import { logisticModel, testModelSpec, type LogisticSpec } from '../support/onnxModels';
+import { logisticModel, testModelSpec, type LogisticSpec } from '../../testing/onnxModels';
 
 export const v1Spec: LogisticSpec = { coefficients: [0.8, -1.2, 2], intercept: -0.3 };
 export const v2Spec: LogisticSpec = { coefficients: [-0.5, 0.7, -1], intercept: 0.4 };

@@ -5,7 +5,7 @@ import { driftReport } from '../../stats/report/driftReport';
 import type { DriftReport } from '../../stats/report/driftReportTypes';
 import type { DataWindow } from '../../stats/types';
 import { seededRandom } from '../../stats/estimation/seededRandom';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const schema = syntheticSchema(4, 2);
 const reference = syntheticWindow({ rows: 20_000, numerical: 4, categorical: 2, seed: 11 });

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveDriftPolicy } from '../../stats/policy/driftPolicy';
-import { detectionRun, noDriftRun, simulationProfile, type SimulationSetup } from './falseAlarmSimulation';
+import { detectionRun, noDriftRun, simulationProfile, type SimulationSetup } from '../../testing/falseAlarmSimulation';
 
 const setup: SimulationSetup = { referenceRows: 20_000, windowRows: 1_500, numerical: 16, categorical: 2, seed: 77 };
 const profile = simulationProfile(setup);

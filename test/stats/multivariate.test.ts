@@ -9,7 +9,7 @@ import { resolveDriftPolicy } from '../../stats/policy/driftPolicy';
 import { driftReport } from '../../stats/report/driftReport';
 import { seededRandom } from '../../stats/estimation/seededRandom';
 import type { DataWindow } from '../../stats/types';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const schema = syntheticSchema(5, 1);
 

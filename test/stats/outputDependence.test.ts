@@ -8,7 +8,7 @@ import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile
 import { parseProfile, serializeProfile } from '../../stats/profile/serializeProfile';
 import { driftReport } from '../../stats/report/driftReport';
 import type { DataWindow } from '../../stats/types';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const schema = syntheticSchema(3, 1);

@@ -9,7 +9,7 @@ import { resolveDriftPolicy } from '../../stats/policy/driftPolicy';
 import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 import { driftReport } from '../../stats/report/driftReport';
 import type { DataWindow } from '../../stats/types';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const schema = syntheticSchema(6);
 

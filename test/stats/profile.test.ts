@@ -3,7 +3,7 @@ import { modelPolicySchema } from '../../config/model';
 import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 import { parseProfile, serializeProfile } from '../../stats/profile/serializeProfile';
 import type { NumericalColumnProfile, CategoricalColumnProfile } from '../../stats/profile/referenceProfile';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const schema = syntheticSchema(3, 1);
 

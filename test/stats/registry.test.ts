@@ -4,7 +4,7 @@ import { getDriftTest, listDriftTests, selectDefaultTest, significanceTestFor } 
 import type { CategoricalColumnProfile, NumericalColumnProfile } from '../../stats/profile/referenceProfile';
 import { scanCategorical, scanNumerical } from '../../stats/report/compareColumn';
 import { ks2samp, chiSquareTest, jensenShannonDistance, psi } from '../../stats/tests/index';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const profile = buildReferenceProfile(
   syntheticWindow({ rows: 4_000, numerical: 1, categorical: 1, seed: 21 }),

@@ -10,7 +10,7 @@ import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile
 import { driftReport } from '../../stats/report/driftReport';
 import { segmentDrift } from '../../stats/report/segmentDrift';
 import type { DataWindow } from '../../stats/types';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const schema = syntheticSchema(5, 1);
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));

@@ -13,7 +13,7 @@ import { freePort } from '../../../cli/dev/temporal';
 import { insertModelVersion, upsertModel } from '../../../store/models';
 import type { Db } from '../../../store/db';
 import { spawnCli } from '../../support/cli';
-import { logisticModel, testModelSpec } from '../../support/onnxModels';
+import { logisticModel, testModelSpec } from '../../../testing/onnxModels';
 import { v1Spec } from '../support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

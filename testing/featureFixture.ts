@@ -5,14 +5,14 @@
  * distinct couriers seen in 10 minutes per zone from `courier_pings`). Ridge regression, trained
  * on synthetic rows by the built-in trainer.
  */
-import type { FeatureSpec } from '../../config/model';
-import type { Db } from '../../store/db';
-import { insertModelVersion, upsertModel } from '../../store/models';
-import { trainModel } from '../../training/trainModel';
-import { seededRandom } from '../../training/trainingSet';
-import type { FeatureRow } from '../../onnx/model';
-import { rowsToDataWindow } from '../../activities/dataWindow';
-import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
+import type { FeatureSpec } from '../config/model';
+import type { Db } from '../store/db';
+import { insertModelVersion, upsertModel } from '../store/models';
+import { trainModel } from '../training/trainModel';
+import { seededRandom } from '../training/trainingSet';
+import type { FeatureRow } from '../onnx/model';
+import { rowsToDataWindow } from '../activities/dataWindow';
+import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
 
 export function deliveryFeatures(
   table: string,

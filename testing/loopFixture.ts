@@ -5,15 +5,15 @@
  * training rows and profile, as `driftloop model register` does.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../store/db';
-import { copyPredictions, upsertLabels } from '../../store/predictions';
-import { insertModelVersion, upsertModel } from '../../store/models';
-import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
-import { trainModel } from '../../training/trainModel';
-import { seededRandom } from '../../training/trainingSet';
-import { rowsToDataWindow } from '../../activities/dataWindow';
-import { metricValue } from '../../activities/liveMetrics';
-import type { FeatureRow } from '../../onnx/model';
+import type { Db } from '../store/db';
+import { copyPredictions, upsertLabels } from '../store/predictions';
+import { insertModelVersion, upsertModel } from '../store/models';
+import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
+import { trainModel } from '../training/trainModel';
+import { seededRandom } from '../training/trainingSet';
+import { rowsToDataWindow } from '../activities/dataWindow';
+import { metricValue } from '../activities/liveMetrics';
+import type { FeatureRow } from '../onnx/model';
 
 export const features = [
   { name: 'x1', type: 'numerical' as const },

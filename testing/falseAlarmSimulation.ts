@@ -3,12 +3,12 @@
  * a reference of independent N(0,1) numerical and 5-category categorical features, then windows
  * drawn from it (no drift) or with a shift starting at the first window of a trial.
  */
-import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
-import type { ReferenceProfile } from '../../stats/profile/referenceProfile';
-import type { DriftPolicy } from '../../stats/policy/driftPolicy';
-import { driftReport } from '../../stats/report/driftReport';
-import type { DriftState } from '../../stats/report/driftState';
-import { syntheticSchema, syntheticWindow } from './windows';
+import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
+import type { ReferenceProfile } from '../stats/profile/referenceProfile';
+import type { DriftPolicy } from '../stats/policy/driftPolicy';
+import { driftReport } from '../stats/report/driftReport';
+import type { DriftState } from '../stats/report/driftState';
+import { syntheticSchema, syntheticWindow } from './syntheticWindows';
 
 export interface SimulationSetup {
   referenceRows: number;

@@ -1,6 +1,6 @@
 /** Seeded synthetic windows for the stats suites and benches. */
-import { seededRandom } from '../../stats/estimation/seededRandom';
-import type { ColumnSchema, DataWindow } from '../../stats/types';
+import { seededRandom } from '../stats/estimation/seededRandom';
+import type { ColumnSchema, DataWindow } from '../stats/types';
 
 export interface SyntheticOptions {
   rows: number;
