@@ -35,8 +35,8 @@ export function createBatchActivities({ db, logger }: ActivityDeps) {
         asOf: request.asOf,
         resumeFrom,
         signal: ctx.cancellationSignal,
-        onProgress: async ({ offset, outputBytes }) => {
-          ctx.heartbeat({ offset, outputBytes } satisfies BatchProgress);
+        onProgress: async ({ offset, outputBytes, lastRowDigest }) => {
+          ctx.heartbeat({ offset, outputBytes, lastRowDigest } satisfies BatchProgress);
           if (request.pauseMsPerChunk) await ctx.sleep(request.pauseMsPerChunk);
         },
       });

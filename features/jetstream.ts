@@ -7,7 +7,7 @@
  * fails the check is terminated (never redelivered) and logged with its sequence and the reason.
  */
 import { AckPolicy, connect, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
-import pg from 'pg';
+import { openClient, type DbClient } from '../store/db';
 import type { Logger } from '../config/logger';
 import { copyFeatureEvents } from '../store/featureEvents';
 import { EventInputError, parseEvents } from './events';
@@ -32,7 +32,7 @@ export interface JetStreamFeedOptions {
 
 export class JetStreamFeed {
   private nc: NatsConnection | null = null;
-  private client: pg.Client | null = null;
+  private client: DbClient | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
   readonly totals = { received: 0, stored: 0, rejected: 0, failedWrites: 0 };
@@ -66,9 +66,9 @@ export class JetStreamFeed {
     );
   }
 
-  private async db(): Promise<pg.Client> {
+  private async db(): Promise<DbClient> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: 'driftloop-feed' });
+    const client = openClient({ connectionString: this.options.databaseUrl, application_name: 'driftloop-feed' });
     client.on('error', () => undefined);
     await client.connect();
     this.client = client;

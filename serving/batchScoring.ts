@@ -1,9 +1,13 @@
 /**
  * Batch prediction: scores a CSV file or a PostgreSQL query in chunks with a model's production (or a
  * named) version, appends the results to an output CSV and logs every row to `predictions` with
- * stage 'batch', so batch traffic is monitored too. Resumable: after each chunk the caller gets
- * {offset, outputBytes}; passing them back resumes there. Row ids are derived from (jobId, row
- * number) and the log write skips ids already present, so a chunk scored twice is logged once.
+ * stage 'batch', so batch traffic is monitored too. Resumable: after each chunk the caller gets a
+ * checkpoint {offset, outputBytes, lastRowDigest}; passing it back resumes there, after checking
+ * that the source's row at offset − 1 is still the one scored there (a query without an ORDER BY
+ * on a unique key may return rows in another order next time: that resume is refused, not
+ * silently mis-numbered). A query is read through a server-side cursor (store/queryCursor.ts).
+ * Row ids are derived from (jobId, row number) and the log write skips ids already present, so a
+ * chunk scored twice is logged once.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -15,6 +19,7 @@ import { OnnxModel, type FeatureRow, type PredictionBatch } from '../onnx/model'
 import type { Db } from '../store/db';
 import { getModel, getModelOnnx, getVersionInStage, NotFoundError } from '../store/models';
 import { copyPredictionsOnce, type PredictionRow } from '../store/predictions';
+import { openQueryCursor } from '../store/queryCursor';
 import { outputsOf } from './scoring';
 import { assertStorable } from './storableText';
 
@@ -25,6 +30,8 @@ export interface BatchProgress {
   offset: number;
   /** Bytes of the output CSV written so far (a resume truncates to this). */
   outputBytes: number;
+  /** sha256 of the last scored source row: a resume checks the source still has it there. */
+  lastRowDigest?: string;
 }
 
 export interface BatchScoreOptions {
@@ -114,19 +121,26 @@ async function* csvChunks(path: string, chunkRows: number, skip: number): AsyncG
   if (chunk.length) yield chunk;
 }
 
-/** Pages through a query; it needs an ORDER BY for a resume to continue where it stopped. */
+/** Reads a query through a server-side cursor, skipping `skip` rows on the server. */
 async function* queryChunks(db: Db, sql: string, params: unknown[], chunkRows: number, skip: number) {
-  const limit = `$${params.length + 1}`;
-  const offset = `$${params.length + 2}`;
-  for (let at = skip; ; at += chunkRows) {
-    const { rows } = await db.query(`SELECT * FROM (${sql}) AS batch_source LIMIT ${limit} OFFSET ${offset}`, [
-      ...params,
-      chunkRows,
-      at,
-    ]);
-    if (rows.length) yield rows as Record<string, unknown>[];
-    if (rows.length < chunkRows) return;
+  const cursor = await openQueryCursor(db, sql, params);
+  try {
+    await cursor.skip(skip);
+    for (;;) {
+      const rows = await cursor.fetch(chunkRows);
+      if (rows.length) yield rows;
+      if (rows.length < chunkRows) return;
+    }
+  } finally {
+    await cursor.close();
   }
+}
+
+/** A source row's fingerprint: the same row read again (same columns, same values) has the same one. */
+export function sourceRowDigest(record: Record<string, unknown>): string {
+  return createHash('sha256')
+    .update(JSON.stringify(Object.entries(record)))
+    .digest('hex');
 }
 
 function outputRecords(batch: PredictionBatch, records: Record<string, unknown>[], ids: string[]) {
@@ -171,12 +185,29 @@ export async function scoreBatch(options: BatchScoreOptions): Promise<BatchScore
       if (resumedFrom > 0) await truncate(options.output, outputBytes);
       else await writeFile(options.output, '');
     }
+    // A resume with a digest re-reads the last scored row to check the source kept its order.
+    const anchor = resumedFrom > 0 && options.resumeFrom?.lastRowDigest ? 1 : 0;
     const chunks =
       source.kind === 'csv'
-        ? csvChunks(source.path, chunkRows, resumedFrom)
-        : queryChunks(db, source.sql, source.params ?? [], chunkRows, resumedFrom);
-    for await (const records of chunks) {
+        ? csvChunks(source.path, chunkRows, resumedFrom - anchor)
+        : queryChunks(db, source.sql, source.params ?? [], chunkRows, resumedFrom - anchor);
+    let lastRowDigest = options.resumeFrom?.lastRowDigest;
+    let checkAnchor = anchor === 1;
+    for await (const chunk of chunks) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('batch scoring cancelled');
+      let records = chunk;
+      if (checkAnchor) {
+        checkAnchor = false;
+        if (sourceRowDigest(records[0]) !== lastRowDigest) {
+          throw new Error(
+            `batch job ${jobId}: row ${resumedFrom} of the source is not the row scored there before the resume; ` +
+              `the source changed or a query returned its rows in another order: give the query an ORDER BY on a unique key, ` +
+              `or start a new job`,
+          );
+        }
+        records = records.slice(1);
+        if (records.length === 0) continue;
+      }
       const rows = records.map((r, i) => featureRow(name, record.features, r, offset + i));
       const batch = await onnx.predict(rows);
       const ids = rows.map((_, i) => batchRowId(jobId, offset + i));
@@ -202,7 +233,13 @@ export async function scoreBatch(options: BatchScoreOptions): Promise<BatchScore
         outputBytes += Buffer.byteLength(text);
       }
       offset += rows.length;
-      await options.onProgress?.({ offset, outputBytes, rowsThisRun: offset - resumedFrom });
+      lastRowDigest = sourceRowDigest(records[records.length - 1]);
+      await options.onProgress?.({ offset, outputBytes, lastRowDigest, rowsThisRun: offset - resumedFrom });
+    }
+    if (checkAnchor) {
+      throw new Error(
+        `batch job ${jobId}: the source has fewer than ${resumedFrom} rows now, but ${resumedFrom} were scored before the resume: start a new job`,
+      );
     }
   } finally {
     await onnx.release();

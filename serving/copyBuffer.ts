@@ -5,7 +5,7 @@
  * A row PostgreSQL refuses (a data error, not an outage) is isolated and dropped with a count and
  * a log line, so it never blocks the rows behind it.
  */
-import pg from 'pg';
+import { openClient, type DbClient } from '../store/db';
 import type { Logger } from '../config/logger';
 import type { ServingMetrics } from './metrics';
 
@@ -13,7 +13,7 @@ export interface CopyBufferOptions<T> {
   /** Table name, for metrics and logs. */
   table: string;
   databaseUrl: string;
-  write(client: pg.Client, rows: readonly T[]): Promise<void>;
+  write(client: DbClient, rows: readonly T[]): Promise<void>;
   logger: Logger;
   metrics: ServingMetrics;
   /** Rows held at most while PostgreSQL cannot take them. */
@@ -61,7 +61,7 @@ export class CopyBuffer<T> {
   /** Rows in the COPY under way: they still count against the bound until PostgreSQL has them. */
   private inFlight = 0;
   private inFlightChunks: T[][] = [];
-  private readonly clients: Array<pg.Client | null>;
+  private readonly clients: Array<DbClient | null>;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private retryDelayMs = 0;
@@ -92,7 +92,7 @@ export class CopyBuffer<T> {
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2_000;
     this.copyTimeoutMs = options.copyTimeoutMs ?? 30_000;
     this.streams = Math.max(1, options.streams ?? 2);
-    this.clients = new Array<pg.Client | null>(this.streams).fill(null);
+    this.clients = new Array<DbClient | null>(this.streams).fill(null);
     this.queueGauge = options.metrics.logQueueRows.labels(options.table);
     this.written = options.metrics.logWrittenRows.labels(options.table);
     this.dropped = options.metrics.logDroppedRows.labels(options.table);
@@ -171,10 +171,10 @@ export class CopyBuffer<T> {
     });
   }
 
-  private async connect(stream: number): Promise<pg.Client> {
+  private async connect(stream: number): Promise<DbClient> {
     const existing = this.clients[stream];
     if (existing) return existing;
-    const client = new pg.Client({
+    const client = openClient({
       connectionString: this.options.databaseUrl,
       connectionTimeoutMillis: 3_000,
       application_name: `driftloop-log-${this.options.table}`,
@@ -362,7 +362,7 @@ export class CopyBuffer<T> {
   }
 
   /** A PostgreSQL that accepts the connection but never answers must not stall the log forever. */
-  private async withTimeout(client: pg.Client, work: Promise<void>): Promise<void> {
+  private async withTimeout(client: DbClient, work: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

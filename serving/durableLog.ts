@@ -9,14 +9,14 @@
  * The default (buffered) mode answers first and COPYs within ~50 ms: a crash loses the rows
  * buffered at that moment, which `driftloop_log_queue_rows{table="predictions"}` counts.
  */
-import pg from 'pg';
+import { openClient, type DbClient } from '../store/db';
 import type { Logger } from '../config/logger';
 import type { ServingMetrics } from './metrics';
 
 export interface DurableLogOptions<T> {
   table: string;
   databaseUrl: string;
-  write(client: pg.Client, rows: readonly T[]): Promise<void>;
+  write(client: DbClient, rows: readonly T[]): Promise<void>;
   logger: Logger;
   metrics: ServingMetrics;
   /** Rows per COPY at most (one group commit). */
@@ -39,7 +39,7 @@ export class DurableLog<T> {
   private queue: Array<Waiting<T>> = [];
   private scheduled = false;
   /** Idle connections; a flush takes one (or opens one) and gives it back. */
-  private idle: pg.Client[] = [];
+  private idle: DbClient[] = [];
   private active = 0;
   private readonly streams: number;
   private readonly maxBatchRows: number;
@@ -82,10 +82,10 @@ export class DurableLog<T> {
     });
   }
 
-  private async connect(): Promise<pg.Client> {
+  private async connect(): Promise<DbClient> {
     const idle = this.idle.pop();
     if (idle) return idle;
-    const client = new pg.Client({
+    const client = openClient({
       connectionString: this.options.databaseUrl,
       connectionTimeoutMillis: 3_000,
       application_name: `driftloop-log-${this.options.table}-durable`,
@@ -104,7 +104,7 @@ export class DurableLog<T> {
       n += next.rows.length;
     }
     const rows = group.length === 1 ? group[0].rows : group.flatMap((w) => w.rows);
-    let client: pg.Client | null = null;
+    let client: DbClient | null = null;
     try {
       client = await this.connect();
       await this.options.write(client, rows);

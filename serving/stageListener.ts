@@ -2,9 +2,9 @@
  * LISTEN on the registry's stage channel on a dedicated connection. A lost connection is reopened
  * with backoff and, since notifications sent meanwhile are lost, every model is refreshed after.
  */
-import pg from 'pg';
+import { openClient, type DbClient } from '../store/db';
 import type { Logger } from '../config/logger';
-import { STAGE_CHANNEL, type StageChange } from '../store/models';
+import { listenForStageChanges, STAGE_CHANNEL, type StageChange } from '../store/models';
 
 export interface StageListenerOptions {
   databaseUrl: string;
@@ -16,7 +16,7 @@ export interface StageListenerOptions {
 }
 
 export class StageListener {
-  private client: pg.Client | null = null;
+  private client: DbClient | null = null;
   private stopped = false;
   private retryDelayMs = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -30,7 +30,7 @@ export class StageListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({
+    const client = openClient({
       connectionString: this.options.databaseUrl,
       connectionTimeoutMillis: 3_000,
       application_name: 'driftloop-serve-listen',
@@ -50,7 +50,7 @@ export class StageListener {
       }
     });
     await client.connect();
-    await client.query(`LISTEN ${STAGE_CHANNEL}`);
+    await listenForStageChanges(client);
     if (this.stopped) {
       await client.end().catch(() => undefined);
       return;
@@ -64,7 +64,7 @@ export class StageListener {
     this.connectedOnce = true;
   }
 
-  private lost(client: pg.Client, err: Error): void {
+  private lost(client: DbClient, err: Error): void {
     if (this.client !== client || this.stopped) return;
     this.client = null;
     client.end().catch(() => undefined);

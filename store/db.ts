@@ -3,6 +3,29 @@ import pg from 'pg';
 
 export type Db = pg.Pool;
 export type Queryable = pg.Pool | pg.PoolClient;
+/** A dedicated connection outside the pool (LISTEN, COPY streams, a durable writer). */
+export type DbClient = pg.Client;
+export type DbClientConfig = pg.ClientConfig;
+
+/** A dedicated connection, not yet connected: the caller connects, listens and ends it. */
+export function openClient(config: DbClientConfig): DbClient {
+  return new pg.Client(config);
+}
+
+/** Creates the database on the server `adminUrl` points at, unless it exists. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) {
+    throw new Error(`database name "${database}": use lower-case letters, digits and underscores`);
+  }
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [database]);
+    if (exists.rows.length === 0) await client.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await client.end();
+  }
+}
 
 // bigint and numeric come back as JS numbers: our ids and counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

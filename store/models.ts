@@ -13,10 +13,15 @@ import {
   type TargetSpec,
   type Task,
 } from '../config/model';
-import { withTransaction, type Db, type Queryable } from './db';
+import { withTransaction, type Db, type DbClient, type Queryable } from './db';
 
 /** Channel on which every stage change is announced; payload is JSON StageChange. */
 export const STAGE_CHANNEL = 'driftloop_stage';
+
+/** Subscribes a dedicated connection to stage changes (its 'notification' events on STAGE_CHANNEL). */
+export async function listenForStageChanges(client: Queryable | DbClient): Promise<void> {
+  await client.query(`LISTEN ${STAGE_CHANNEL}`);
+}
 
 export type Stage = 'candidate' | 'shadow' | 'canary' | 'production' | 'retired' | 'rejected';
 export type DeploymentAction = 'register' | 'shadow' | 'canary' | 'promote' | 'rollback' | 'retire' | 'reject';

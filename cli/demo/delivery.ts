@@ -22,7 +22,8 @@ import { disableMonitor, enableMonitor } from '../../control/index';
 import { startServer } from '../../serving/index';
 import { buildReferenceProfile } from '../../stats/index';
 import type { Db } from '../../store/db';
-import { upsertModel } from '../../store/models';
+import { seedRestaurantPrepTable } from '../../store/demoTables';
+import { listModelVersions, upsertModel } from '../../store/models';
 import { modelTimeline, type TimelineEvent } from '../../store/timeline';
 import { REFERENCE_DATASET, replaceTrainingRows } from '../../store/trainingRows';
 import { registerCandidate } from '../../registration/registerCandidate';
@@ -146,13 +147,7 @@ function referenceRows(w: World, n: number) {
 }
 
 async function registerDelivery(db: Db, w: World) {
-  await db.query(
-    `CREATE TABLE IF NOT EXISTS demo_restaurant_prep (restaurant_id text, mean_prep_minutes float8, as_of timestamptz)`,
-  );
-  await db.query(
-    `INSERT INTO demo_restaurant_prep SELECT 'r' || i, p, now() - interval '1 hour' FROM unnest($1::float8[]) WITH ORDINALITY AS t(p, i)`,
-    [w.prep],
-  );
+  await seedRestaurantPrepTable(db, w.prep);
   const model = await upsertModel(db, {
     name: DELIVERY_MODEL,
     task: 'regression',
@@ -459,9 +454,7 @@ export async function runDeliveryDemo(
     const after = firstNewVersionAt
       ? served.filter((s) => s.surge && s.version > 1 && s.sentAt >= firstNewVersionAt!)
       : [];
-    const versions = await db.query(`SELECT version, stage FROM model_versions WHERE model = $1 ORDER BY version`, [
-      DELIVERY_MODEL,
-    ]);
+    const versions = await listModelVersions(db, DELIVERY_MODEL);
     const summary: DeliveryDemoSummary = {
       model: DELIVERY_MODEL,
       surge: new Date(surgeAt || started).toISOString(),
@@ -470,7 +463,7 @@ export async function runDeliveryDemo(
       newVersionServing: firstNewVersionAt ? new Date(firstNewVersionAt).toISOString() : null,
       maeBefore: mae(before),
       maeAfter: mae(after),
-      versions: versions.rows.map((v) => ({ version: v.version as number, stage: v.stage as string })),
+      versions: versions.map((v) => ({ version: v.version, stage: v.stage })),
       requests,
       failedRequests,
       events,

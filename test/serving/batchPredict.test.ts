@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModel } from '../../onnx/model';
-import { scoreCsv } from '../../serving/index';
+import { batchRowId, scoreBatch, scoreCsv, type BatchProgress } from '../../serving/index';
 import { logisticModel, testModelSpec } from '../../testing/onnxModels';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
@@ -99,6 +99,92 @@ describe('scoreCsv', () => {
     await expect(scoreCsv({ db: tdb.db, model: 'loans', input, log: false })).rejects.toThrow(
       /row 2, column "x2" is "high"; expected a number/,
     );
+  });
+});
+
+describe('scoreBatch over a query', () => {
+  const asOf = Date.parse('2026-01-02T03:04:05Z');
+  let rows: ReturnType<typeof sampleRows>;
+  beforeAll(async () => {
+    rows = sampleRows(230, 33);
+    await tdb.db.query(`CREATE TABLE batch_input (id int PRIMARY KEY, x1 float8, x2 float8, c text)`);
+    await tdb.db.query(
+      `INSERT INTO batch_input SELECT i, x1, x2, c FROM unnest($1::float8[], $2::float8[], $3::text[]) WITH ORDINALITY AS t(x1, x2, c, i)`,
+      [rows.map((r) => r.x1), rows.map((r) => r.x2), rows.map((r) => r.c)],
+    );
+  });
+
+  /** Scores until the first checkpoint, then fails the way a dying worker would. */
+  async function interrupted(jobId: string, sql: string): Promise<BatchProgress> {
+    let checkpoint: BatchProgress | undefined;
+    const crash = new Error('worker died');
+    await expect(
+      scoreBatch({
+        db: tdb.db,
+        model: 'loans',
+        source: { kind: 'query', sql, params: [230] },
+        chunkRows: 100,
+        jobId,
+        asOf,
+        onProgress: ({ offset, outputBytes, lastRowDigest }) => {
+          checkpoint = { offset, outputBytes, lastRowDigest };
+          throw crash;
+        },
+      }),
+    ).rejects.toBe(crash);
+    return checkpoint!;
+  }
+
+  it('reads through a cursor, resumes from a checkpoint and scores each row once', async () => {
+    const sql = 'SELECT x1, x2, c FROM batch_input WHERE id <= $1 ORDER BY id';
+    const checkpoint = await interrupted('query-job-1', sql);
+    expect(checkpoint.offset).toBe(100);
+    // The interrupted read left no transaction open: its connection went back to the pool.
+    const open = await tdb.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+    );
+    expect(open.rows[0].n).toBe(0);
+    const resumed = await scoreBatch({
+      db: tdb.db,
+      model: 'loans',
+      source: { kind: 'query', sql, params: [230] },
+      chunkRows: 100,
+      jobId: 'query-job-1',
+      asOf,
+      resumeFrom: checkpoint,
+    });
+    expect(resumed).toMatchObject({ rows: 230, rowsThisRun: 130, resumedFrom: 100, logged: 130 });
+    const { rows: logged } = await tdb.db.query(
+      `SELECT features, label FROM predictions WHERE stage = 'batch' AND id = ANY($1::uuid[])`,
+      [Array.from({ length: 230 }, (_v, i) => batchRowId('query-job-1', i))],
+    );
+    expect(logged).toHaveLength(230);
+    // Row 150 of the job is source row 150: its logged prediction is the reference model's on that row.
+    const expected = await reference.predict([rows[150]]);
+    const row150 = await tdb.db.query(`SELECT label, features->>'x2' AS x2 FROM predictions WHERE id = $1`, [
+      batchRowId('query-job-1', 150),
+    ]);
+    expect(Number(row150.rows[0].x2)).toBeCloseTo(rows[150].x2 as number, 9);
+    expect(row150.rows[0].label).toBe(expected.labels![0]);
+  });
+
+  it('refuses to resume when the source returns its rows in another order', async () => {
+    const checkpoint = await interrupted('query-job-2', 'SELECT x1, x2, c FROM batch_input WHERE id <= $1 ORDER BY id');
+    await expect(
+      scoreBatch({
+        db: tdb.db,
+        model: 'loans',
+        source: {
+          kind: 'query',
+          sql: 'SELECT x1, x2, c FROM batch_input WHERE id <= $1 ORDER BY id DESC',
+          params: [230],
+        },
+        chunkRows: 100,
+        jobId: 'query-job-2',
+        asOf,
+        resumeFrom: checkpoint,
+      }),
+    ).rejects.toThrow(/row 100 of the source is not the row scored there .*ORDER BY on a unique key/);
   });
 });
 
