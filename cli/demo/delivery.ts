@@ -11,9 +11,6 @@
  *   + noise(sd 1.5). In normal traffic every zone has 12 couriers online, so version 1 never sees
  *   what courier scarcity costs; the surge takes two couriers in three off the road.
  */
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { DriftloopConfig } from '../../config/index';
 import type { Logger } from '../../config/logger';
 import type { FeatureSpec } from '../../config/model';
@@ -24,14 +21,15 @@ import { buildReferenceProfile } from '../../stats/index';
 import type { Db } from '../../store/db';
 import { seedRestaurantPrepTable } from '../../store/demoTables';
 import { listModelVersions, upsertModel } from '../../store/models';
-import { modelTimeline, type TimelineEvent } from '../../store/timeline';
+import type { TimelineEvent } from '../../store/timeline';
 import { REFERENCE_DATASET, replaceTrainingRows } from '../../store/trainingRows';
 import { registerCandidate } from '../../registration/registerCandidate';
 import { trainModel } from '../../training/trainModel';
 import { splitTrainingSet } from '../../training/trainingSet';
-import { freeDevServerPort, freePort, isPortOpen } from '../dev/temporal';
-import { startStack, type Stack } from '../stack';
-import { startAlertReceiver, temporalClient } from './run';
+import { freePort } from '../dev/temporal';
+import { TimelineReader } from './narrator';
+import { prepareDemo } from './session';
+import { DemoTraffic, postJson, type ServedPrediction } from './traffic';
 import { demoPolicy } from './model';
 import { seededRandom } from './scenario';
 
@@ -195,8 +193,14 @@ async function registerDelivery(db: Db, w: World) {
   return registered.metrics;
 }
 
-async function post(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+interface Served extends ServedPrediction {
+  predicted: number;
+  actual: number;
+  surge: boolean;
+}
+
+interface DeliveryBatch {
+  deliveries: Array<{ z: number; r: number; distance_km: number }>;
 }
 
 export async function runDeliveryDemo(
@@ -205,27 +209,9 @@ export async function runDeliveryDemo(
   options: DeliveryDemoOptions,
 ): Promise<DeliveryDemoSummary> {
   const say = options.say;
-  const started = Date.now();
-  const elapsed = (at: number | Date = Date.now()) =>
-    `+${(((typeof at === 'number' ? at : at.getTime()) - started) / 1000).toFixed(1).padStart(5)}s`;
-  const dataDir = resolve(join(baseConfig.dataDir, 'demo-delivery'));
-  if (!baseConfig.databaseUrl) rmSync(dataDir, { recursive: true, force: true });
-  const temporalPort =
-    (await isPortOpen(baseConfig.temporalPort)) || (await isPortOpen(baseConfig.temporalPort + 1000))
-      ? await freeDevServerPort()
-      : baseConfig.temporalPort;
-  const secret = randomBytes(16).toString('hex');
-  const receiver = await startAlertReceiver(secret);
-  const config: DriftloopConfig = {
-    ...baseConfig,
-    dataDir,
-    temporalPort,
-    embeddedPostgresPort: await freePort(),
-    // Always a free port: the loans demo (started at the same time in the suite, or by a user) takes the default.
-    workerMetricsPort: await freePort(),
-    webhookUrl: receiver.url,
-    webhookSecret: secret,
-  };
+  // Always a free metrics port: the loans demo (started at the same time in the suite, or by a user) takes the default.
+  const session = await prepareDemo(baseConfig, { folder: 'demo-delivery', metricsPort: 'free' });
+  const { started, elapsed } = session;
   const seeded = seededRandom(options.seed);
   const rand = () => seeded.next();
   const w: World = {
@@ -236,13 +222,13 @@ export async function runDeliveryDemo(
     couriersOnline: ZONES.map(() => COURIERS_PER_ZONE),
   };
   say(`${elapsed()}  starting embedded PostgreSQL, the Temporal dev server (with UI) and a worker…`);
-  let stack: Stack | undefined;
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let traffic: DemoTraffic<DeliveryBatch, Served> | undefined;
   let running = true;
+  let worldLoop: Promise<void> | undefined;
   try {
-    stack = await startStack({ config, logger, ui: true, persistTemporal: false, anyTemporalPort: true });
+    const { stack, ctx } = await session.startStack(logger);
     const { db } = stack;
-    const ctx = { client: await temporalClient(stack), db, taskQueue: config.taskQueue };
     say(`${elapsed()}  Temporal UI: ${stack.temporalUiUrl} (workflows under ModelName = '${DELIVERY_MODEL}')`);
     const metrics = await registerDelivery(db, w);
     say(
@@ -267,7 +253,7 @@ export async function runDeliveryDemo(
       }
     });
     for (let i = 0; i < history.length; i += 5_000) {
-      const res = await post(`${url}/v1/events/orders`, { events: history.slice(i, i + 5_000) });
+      const res = await postJson(`${url}/v1/events/orders`, { events: history.slice(i, i + 5_000) });
       if (!res.ok) throw new Error(`events: HTTP ${res.status} ${await res.text()}`);
     }
     // And 5 seconds of courier pings (every courier once a second), so couriers_online starts settled.
@@ -280,7 +266,7 @@ export async function runDeliveryDemo(
       });
     }
     for (let i = 0; i < pings.length; i += 5_000) {
-      const res = await post(`${url}/v1/events/courier_pings`, { events: pings.slice(i, i + 5_000) });
+      const res = await postJson(`${url}/v1/events/courier_pings`, { events: pings.slice(i, i + 5_000) });
       if (!res.ok) throw new Error(`events: HTTP ${res.status} ${await res.text()}`);
     }
     events += history.length + pings.length;
@@ -289,7 +275,7 @@ export async function runDeliveryDemo(
     );
 
     // The world, each second: orders per zone (Poisson-ish) and a ping from every courier online.
-    const worldLoop = (async () => {
+    worldLoop = (async () => {
       while (running) {
         const tick = Date.now();
         const orders: Array<Record<string, unknown>> = [];
@@ -308,8 +294,8 @@ export async function runDeliveryDemo(
           while (w.orders[z].length && w.orders[z][0] <= tick - 600_000) w.orders[z].shift();
         });
         await Promise.all([
-          orders.length ? post(`${url}/v1/events/orders`, { events: orders }) : null,
-          post(`${url}/v1/events/courier_pings`, { events: pings }),
+          orders.length ? postJson(`${url}/v1/events/orders`, { events: orders }) : null,
+          postJson(`${url}/v1/events/courier_pings`, { events: pings }),
         ]).catch((err) => logger.warn({ err }, 'demo events failed'));
         events += orders.length + pings.length;
         await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
@@ -320,80 +306,36 @@ export async function runDeliveryDemo(
     const monitor = await enableMonitor(ctx, DELIVERY_MODEL, { intervalMinutes: 0.25 });
     say(`${elapsed()}  monitoring every 15 s (Schedule ${monitor.scheduleId}): drift, performance, skew, freshness`);
 
-    interface Served {
-      id: string;
-      sentAt: number;
-      version: number;
-      predicted: number;
-      actual: number;
-      surge: boolean;
-    }
-    const served: Served[] = [];
-    let requests = 0;
-    let failedRequests = 0;
-    let firstNewVersionAt: number | null = null;
-    const trafficLoop = (async () => {
-      while (running) {
-        const tick = Date.now();
-        const deliveries = Array.from({ length: 10 }, () => {
+    const deliveries = new DemoTraffic<DeliveryBatch, Served>({
+      serverUrl: url,
+      model: DELIVERY_MODEL,
+      logger,
+      periodMs: 100,
+      nextBatch: () => ({
+        deliveries: Array.from({ length: 10 }, () => {
           const z = Math.floor(rand() * ZONES.length);
           const r = Math.floor(rand() * RESTAURANTS);
           return { z, r, distance_km: Math.round((0.5 + rand() * 6) * 10) / 10 };
+        }),
+      }),
+      instances: (b) =>
+        b.deliveries.map((d) => ({ distance_km: d.distance_km, restaurant_id: `r${d.r + 1}`, zone: ZONES[d.z] })),
+      // The truth as the world is when the answer comes back, the way the server counted it.
+      record: (b, i, served) => {
+        const d = b.deliveries[i];
+        const actual = truth(w, {
+          distance_km: d.distance_km,
+          prep_mean: w.prep[d.r],
+          orders_10m: w.orders[d.z].length,
+          couriers_online: w.couriersOnline[d.z],
         });
-        try {
-          requests++;
-          const res = await post(`${url}/v1/models/${DELIVERY_MODEL}/predict`, {
-            instances: deliveries.map((d) => ({
-              distance_km: d.distance_km,
-              restaurant_id: `r${d.r + 1}`,
-              zone: ZONES[d.z],
-            })),
-          });
-          if (!res.ok) throw new Error(`HTTP ${res.status} ${await res.text()}`);
-          const body = (await res.json()) as { ids: string[]; version: number; stage: string; predictions: number[] };
-          if (body.version > 1 && body.stage === 'production' && firstNewVersionAt === null)
-            firstNewVersionAt = Date.now();
-          body.ids.forEach((id, i) => {
-            const d = deliveries[i];
-            const actual = truth(w, {
-              distance_km: d.distance_km,
-              prep_mean: w.prep[d.r],
-              orders_10m: w.orders[d.z].length,
-              couriers_online: w.couriersOnline[d.z],
-            });
-            served.push({
-              id,
-              sentAt: tick,
-              version: body.version,
-              predicted: body.predictions[i],
-              actual,
-              surge: w.surge,
-            });
-          });
-        } catch (err) {
-          failedRequests++;
-          logger.warn({ err }, 'demo request failed');
-        }
-        await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - tick))));
-      }
-    })();
-    let labeledUpTo = 0;
-    const labelLoop = (async () => {
-      while (running) {
-        await new Promise((r) => setTimeout(r, 1_000));
-        const due = Date.now() - options.labelDelaySeconds * 1_000;
-        let end = labeledUpTo;
-        while (end < served.length && served[end].sentAt <= due) end++;
-        if (end === labeledUpTo) continue;
-        const res = await post(
-          `${url}/v1/models/${DELIVERY_MODEL}/labels`,
-          served.slice(labeledUpTo, end).map((s) => ({ id: s.id, label: s.actual })),
-        ).catch(() => null);
-        if (res?.ok) labeledUpTo = end;
-      }
-    })();
+        return { ...served, predicted: served.prediction as number, actual, surge: w.surge };
+      },
+      labelDelaySeconds: options.labelDelaySeconds,
+      labelOf: (s) => s.actual,
+    });
+    traffic = deliveries;
 
-    const seen = new Set<string>();
     let surgeAt = 0;
     let detection: string | null = null;
     let detectedFeatures: string[] = [];
@@ -421,6 +363,7 @@ export async function runDeliveryDemo(
     };
     const mae = (rows: Served[]) =>
       rows.length ? rows.reduce((a, s) => a + Math.abs(s.predicted - s.actual), 0) / rows.length : null;
+    const timeline = new TimelineReader(db, DELIVERY_MODEL, new Date(started), narrate);
     const deadline = started + options.timeoutSeconds * 1_000;
     const trafficStarts = Date.now();
     let recovered = false;
@@ -434,13 +377,12 @@ export async function runDeliveryDemo(
           `${elapsed()}  >>> TRAFFIC SURGE: orders ×${SURGE} in every zone, two couriers in three busy; v1 never learned what courier scarcity costs`,
         );
       }
-      for (const e of await modelTimeline(db, DELIVERY_MODEL, new Date(started))) {
-        if (seen.has(e.key)) continue;
-        seen.add(e.key);
-        narrate(e);
-      }
+      await timeline.poll();
+      const firstNewVersionAt = deliveries.firstNewVersionAt;
       if (firstNewVersionAt !== null) {
-        const after = served.filter((s, i) => s.version > 1 && s.sentAt >= firstNewVersionAt! && i < labeledUpTo);
+        const after = deliveries.served.filter(
+          (s, i) => s.version > 1 && s.sentAt >= firstNewVersionAt && i < deliveries.labeledUpTo,
+        );
         if (after.length >= 300) {
           recovered = true;
           break;
@@ -448,11 +390,12 @@ export async function runDeliveryDemo(
       }
     }
     running = false;
-    await Promise.all([worldLoop, trafficLoop, labelLoop]);
+    await Promise.all([worldLoop, deliveries.stop()]);
     await disableMonitor(ctx, DELIVERY_MODEL);
+    const { served, firstNewVersionAt, requests, failedRequests, labeledUpTo } = deliveries;
     const before = served.filter((s) => s.surge && s.version === 1);
     const after = firstNewVersionAt
-      ? served.filter((s) => s.surge && s.version > 1 && s.sentAt >= firstNewVersionAt!)
+      ? served.filter((s) => s.surge && s.version > 1 && s.sentAt >= firstNewVersionAt)
       : [];
     const versions = await listModelVersions(db, DELIVERY_MODEL);
     const summary: DeliveryDemoSummary = {
@@ -477,8 +420,8 @@ export async function runDeliveryDemo(
     return summary;
   } finally {
     running = false;
+    await Promise.all([worldLoop, traffic?.stop()]);
     await server?.close().catch(() => undefined);
-    await stack?.stop();
-    await receiver.close();
+    await session.stop();
   }
 }
