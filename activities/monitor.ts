@@ -235,7 +235,10 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         reason = `${window.rows} rows in the window, ${minRows} needed (policy.monitor.minRows)`;
       } else {
         const profile = parseProfile(production.referenceProfile);
-        const driftPolicy = resolveDriftPolicy({ minRows, ...policy.drift }, model.features);
+        const driftPolicy = resolveDriftPolicy(
+          { ...policy.drift, minRows: policy.drift.minRows ?? minRows },
+          model.features,
+        );
         // The previous judged window of the same version carries persistence across windows.
         const history = previous?.version === production.version ? parseDriftState(previous.state) : null;
         report = driftReport(profile, window, driftPolicy, history);

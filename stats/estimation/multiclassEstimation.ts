@@ -10,6 +10,7 @@
  * draws y_i ~ Categorical(p_i): the sampling spread of the realized metric when calibration holds.
  * Valid under covariate shift, like the binary estimate (see performanceEstimation.ts).
  */
+import { estimableKeys } from '../metrics/registry';
 import type { CalibrationMap } from '../profile/referenceProfile';
 import { calibrate, fitIsotonicCalibration } from './isotonicCalibration';
 import { seededRandom } from './seededRandom';
@@ -48,7 +49,8 @@ export interface MulticlassOptions {
   seed: number;
 }
 
-const METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
+/** The metrics estimated: those the metric registry (metrics/registry.ts) marks estimable for multiclass models. */
+const METRICS = estimableKeys('multiclass') as readonly (keyof ClassificationPerformance)[];
 
 /** One-vs-rest isotonic maps from reference scores (one array per class) and true classes. */
 export function fitMulticlassCalibration(
