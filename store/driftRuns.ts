@@ -3,16 +3,23 @@ import { withTransaction, type Db, type Queryable } from './db';
 
 export type DriftRunStatus = 'ok' | 'warning' | 'drift' | 'performance_decay' | 'insufficient_data' | 'error';
 
+export type DriftResultKind = 'feature' | 'prediction' | 'multivariate';
+
+/** One feature × test result of a monitoring run: what the monitor writes and `driftloop report` reads back. */
 export interface DriftResultRow {
   feature: string;
-  kind: 'feature' | 'prediction' | 'multivariate';
+  kind: DriftResultKind;
   test: string;
   statistic: number | null;
   pvalue: number | null;
   adjustedPvalue: number | null;
   threshold: number | null;
   drifted: boolean;
-  details?: unknown;
+  /** Significant and large enough in this window, not yet for as many windows as the policy's persistence asks. */
+  flagged: boolean;
+  effectSize: number | null;
+  /** The rest of what the report says of it (status, consecutive windows, values, reason); written, not read back. */
+  details?: Record<string, unknown>;
 }
 
 export interface NewDriftRun {
@@ -139,7 +146,7 @@ export async function recordDriftRun(db: Db, run: NewDriftRun, results: DriftRes
           results.map((r) => finiteOrNull(r.adjustedPvalue)),
           results.map((r) => finiteOrNull(r.threshold)),
           results.map((r) => r.drifted),
-          results.map((r) => json(r.details)),
+          results.map((r) => json({ ...r.details, flagged: r.flagged, effectSize: r.effectSize })),
         ],
       );
     }
