@@ -22,7 +22,7 @@ export interface DriftResultRow {
   details?: Record<string, unknown>;
 }
 
-export interface NewDriftRun {
+interface NewDriftRun {
   model: string;
   version: number;
   workflowId: string;
@@ -46,7 +46,7 @@ export interface NewDriftRun {
   durationMs: number;
 }
 
-export interface DriftRunRecord {
+interface DriftRunRecord {
   id: number;
   model: string;
   version: number;
@@ -158,15 +158,6 @@ function finiteOrNull(v: number | null): number | null {
   return v === null || !Number.isFinite(v) ? null : v;
 }
 
-/** The latest run of a model, or null. */
-export async function lastDriftRun(db: Queryable, model: string): Promise<DriftRunRecord | null> {
-  const { rows } = await db.query(
-    `SELECT ${runColumns} FROM drift_runs WHERE model = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
-    [model],
-  );
-  return rows.length ? toRun(rows[0]) : null;
-}
-
 /**
  * The latest judged run (not insufficient_data or error) other than `exclude`: where the next
  * window starts and whose drift state it continues.
@@ -184,12 +175,4 @@ export async function lastJudgedDriftRun(
     [model, exclude?.workflowId ?? null, exclude?.runId ?? null],
   );
   return rows.length ? toRun(rows[0]) : null;
-}
-
-export async function listDriftRuns(db: Queryable, model: string, limit = 20): Promise<DriftRunRecord[]> {
-  const { rows } = await db.query(
-    `SELECT ${runColumns} FROM drift_runs WHERE model = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [model, limit],
-  );
-  return rows.map(toRun);
 }

@@ -263,7 +263,7 @@ export async function listLiveVersions(db: Queryable): Promise<ModelVersionRecor
   return rows.map(toVersion);
 }
 
-export interface StageTransition {
+interface StageTransition {
   model: string;
   version: number;
   to: Stage;

@@ -2,7 +2,6 @@
 import type { Queryable } from './db';
 import type { DriftResultKind, DriftResultRow } from './driftRuns';
 
-
 export interface LatestReport {
   runId: number;
   model: string;
