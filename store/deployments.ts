@@ -12,4 +12,3 @@ export async function previousProductionVersion(db: Queryable, model: string): P
   );
   return rows.length ? (rows[0].version as number) : null;
 }
-
