@@ -39,7 +39,7 @@ export function metricValue(
 /** Confidence-based estimate of a binary model's metric from calibrated scores; null when CBPE cannot estimate it. */
 export function estimatedMetric(metric: string, map: CalibrationMap, scores: Float64Array): number | null {
   const key = getMetric(metric).estimable.binary;
-  if (!key || key === 'mae' || key === 'rmse') return null;
+  if (!key) return null;
   const estimate = estimatePerformance(map, scores, { simulations: 20 });
   return estimate.estimated[key] ?? null;
 }

@@ -30,8 +30,11 @@ export interface LabeledPredictions {
   yPred: Float64Array;
 }
 
-/** The name of a metric in the estimators' output (BinaryPerformance, ClassificationPerformance, RegressionPerformance). */
-export type EstimateKey = 'accuracy' | 'precision' | 'recall' | 'f1' | 'rocAuc' | 'mae' | 'rmse';
+/** The name of a metric in CBPE's output (BinaryPerformance, ClassificationPerformance). */
+export type ClassificationEstimateKey = 'accuracy' | 'precision' | 'recall' | 'f1' | 'rocAuc';
+/** The name of a metric in DLE's output (RegressionPerformance). */
+export type RegressionEstimateKey = 'mae' | 'rmse';
+export type EstimateKey = ClassificationEstimateKey | RegressionEstimateKey;
 
 export interface PerformanceMetric {
   /** Stable identifier used in policies and as the key of a version's stored metrics. */
@@ -43,7 +46,11 @@ export interface PerformanceMetric {
   /** How the metric is computed from labeled rows (one of `tasks`); throws a RangeError where undefined (e.g. one class for ROC AUC). */
   realized(task: MetricTask, rows: LabeledPredictions): number;
   /** Per task, the estimator output that estimates it before labels; absent: not estimable for that task. */
-  estimable: Partial<Record<MetricTask, EstimateKey>>;
+  estimable: {
+    binary?: ClassificationEstimateKey;
+    multiclass?: ClassificationEstimateKey;
+    regression?: RegressionEstimateKey;
+  };
   /** Other keys older versions stored this metric under, read when the name itself is absent. */
   storedAs?: readonly string[];
 }
