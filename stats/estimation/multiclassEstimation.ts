@@ -10,7 +10,6 @@
  * draws y_i ~ Categorical(p_i): the sampling spread of the realized metric when calibration holds.
  * Valid under covariate shift, like the binary estimate (see performanceEstimation.ts).
  */
-import { estimableKeys } from '../metrics/registry';
 import type { CalibrationMap } from '../profile/referenceProfile';
 import { calibrate, fitIsotonicCalibration } from './isotonicCalibration';
 import { seededRandom } from './seededRandom';
@@ -49,8 +48,12 @@ export interface MulticlassOptions {
   seed: number;
 }
 
-/** The metrics estimated: those the metric registry (metrics/registry.ts) marks estimable for multiclass models. */
-const METRICS = estimableKeys('multiclass') as readonly (keyof ClassificationPerformance)[];
+/**
+ * The metric registry's multiclass estimable metrics (macro accuracy, precision, recall, f1) and
+ * macro ROC AUC, which needs every class's score: a monitoring window carries only the predicted
+ * class, so no multiclass policy metric reads it (the registry has roc_auc for binary models only).
+ */
+const METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
 
 /** One-vs-rest isotonic maps from reference scores (one array per class) and true classes. */
 export function fitMulticlassCalibration(

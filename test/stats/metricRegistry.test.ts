@@ -117,5 +117,7 @@ describe('metric registry', () => {
     for (const key of keys) expect(estimate.estimated[key as keyof typeof estimate.estimated]).not.toBeNull();
     expect(getMetric('logloss').estimable).toEqual({});
     expect(estimableKeys('regression').sort()).toEqual(['mae', 'rmse']);
+    // Multiclass CBPE estimates these (and macro ROC AUC, which no multiclass window can realize).
+    expect(estimableKeys('multiclass')).toEqual(['accuracy', 'precision', 'recall', 'f1']);
   });
 });
