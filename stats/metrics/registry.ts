@@ -60,7 +60,7 @@ const averageFor = (task: MetricTask) => ({ average: task === 'binary' ? ('binar
 
 const registry = new Map<string, PerformanceMetric>();
 
-export function registerMetric(metric: PerformanceMetric): PerformanceMetric {
+function registerMetric(metric: PerformanceMetric): PerformanceMetric {
   if (registry.has(metric.name)) throw new Error(`metric ${metric.name} is registered twice`);
   registry.set(metric.name, metric);
   return metric;
@@ -183,10 +183,6 @@ export function getMetric(name: string): PerformanceMetric {
   const metric = registry.get(name);
   if (!metric) throw new Error(`unknown metric "${name}"; one of ${[...registry.keys()].join(', ')}`);
   return metric;
-}
-
-export function hasMetric(name: string): boolean {
-  return registry.has(name);
 }
 
 export function listMetrics(): PerformanceMetric[] {
