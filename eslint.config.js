@@ -30,7 +30,7 @@ const BELOW_CLI = [
  */
 export const LAYERS = {
   stats: { imports: [] },
-  config: { imports: ['features'] },
+  config: { imports: ['features', 'stats'] },
   store: { imports: ['stats', 'config'], types: ['onnx', 'alerts', 'features'], pg: true, sql: true },
   features: { imports: ['config', 'store', 'stats'], types: ['onnx'] },
   onnx: { imports: ['config'] },
@@ -58,7 +58,7 @@ export const LAYERS = {
     types: ['activities', 'alerts', 'config', 'features', 'onnx', 'serving', 'stats', 'store', 'targets', 'training'],
   },
   control: { imports: ['config', 'store', 'workflows'] },
-  dashboards: { imports: ['alerts'], sql: true },
+  dashboards: { imports: ['alerts', 'stats'], sql: true },
   cli: { imports: BELOW_CLI },
   testing: { imports: [...BELOW_CLI, 'cli'], pg: true, sql: true },
   test: { imports: [...BELOW_CLI, 'cli', 'testing'], pg: true, sql: true },

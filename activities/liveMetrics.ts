@@ -1,9 +1,10 @@
 /**
- * The policy's metric over a window's labeled rows, by name, through stats/metrics; and its
- * estimate from calibrated scores where labels have not arrived (stats/estimation).
+ * The policy's metric over a window's labeled rows, by name, through the metric registry
+ * (stats/metrics/registry.ts); and its estimate from calibrated scores where labels have not
+ * arrived (stats/estimation).
  */
 import type { Task } from '../config/model';
-import { accuracy, estimatePerformance, f1, mae, r2, rmse, rocAuc, type CalibrationMap } from '../stats/index';
+import { estimatePerformance, getMetric, realizedMetric, type CalibrationMap } from '../stats/index';
 
 /**
  * Computes `metric` over the rows with a label. `scores` is P(positive) for binary models and
@@ -32,28 +33,13 @@ export function metricValue(
     yPred[j] = task === 'regression' ? scores[i] : Number.isNaN(k) ? (scores[i] >= 0.5 ? 1 : 0) : k;
     j++;
   }
-  try {
-    if (task === 'regression') {
-      if (metric === 'rmse') return rmse(yTrue, yScore);
-      if (metric === 'mae') return mae(yTrue, yScore);
-      if (metric === 'r2') return r2(yTrue, yScore);
-      return null;
-    }
-    if (metric === 'accuracy') return accuracy(yTrue, yPred);
-    if (metric === 'f1') return f1(yTrue, yPred, { average: task === 'binary' ? 'binary' : 'macro' });
-    if ((metric === 'roc_auc' || metric === 'rocAuc') && task === 'binary') return rocAuc(yTrue, yScore);
-    return null;
-  } catch (err) {
-    // Undefined on these rows (e.g. one class only): no verdict rather than a failed round.
-    if (err instanceof RangeError) return null;
-    throw err;
-  }
+  return realizedMetric(metric, task, { yTrue, yScore, yPred });
 }
 
-/** Confidence-based estimate of a binary metric from calibrated scores; null when the metric is not estimable. */
+/** Confidence-based estimate of a binary model's metric from calibrated scores; null when CBPE cannot estimate it. */
 export function estimatedMetric(metric: string, map: CalibrationMap, scores: Float64Array): number | null {
-  const key = metric === 'roc_auc' ? 'rocAuc' : metric;
-  if (!['accuracy', 'precision', 'recall', 'f1', 'rocAuc'].includes(key)) return null;
+  const key = getMetric(metric).estimable.binary;
+  if (!key) return null;
   const estimate = estimatePerformance(map, scores, { simulations: 20 });
-  return estimate.estimated[key as 'accuracy'] ?? null;
+  return estimate.estimated[key] ?? null;
 }

@@ -11,6 +11,7 @@ import {
   parseDriftState,
   parseProfile,
   resolveDriftPolicy,
+  seedFromText,
   type DriftReport,
   type FeatureDriftResult,
 } from '../stats/index';
@@ -68,12 +69,6 @@ export interface MonitorSummary {
   reason?: string;
 }
 
-function seedOf(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h | 0;
-}
-
 function toResultRows(report: DriftReport): DriftResultRow[] {
   const rows: DriftResultRow[] = [];
   const add = (r: FeatureDriftResult, kind: 'feature' | 'prediction') =>
@@ -86,11 +81,11 @@ function toResultRows(report: DriftReport): DriftResultRow[] {
       adjustedPvalue: r.adjustedPvalue,
       threshold: r.threshold,
       drifted: r.drifted,
+      flagged: r.flagged,
+      effectSize: r.effectSize,
       details: {
         status: r.status,
-        flagged: r.flagged,
         consecutive: r.consecutive,
-        effectSize: r.effectSize,
         pvalueTest: r.pvalueTest,
         values: r.values,
         reason: r.reason,
@@ -109,7 +104,9 @@ function toResultRows(report: DriftReport): DriftResultRow[] {
       adjustedPvalue: null,
       threshold: m.threshold ?? null,
       drifted: m.drifted ?? false,
-      details: report.multivariate,
+      flagged: false,
+      effectSize: null,
+      details: { ...report.multivariate },
     });
   }
   return rows;
@@ -217,7 +214,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         from,
         to: windowEnd,
         maxRows: policy.monitor.maxSampleRows,
-        seed: seedOf(`${req.workflowId}/${req.runId}`),
+        seed: seedFromText(`${req.workflowId}/${req.runId}`),
       });
       Context.current().heartbeat('window read');
       const window = read.window;
@@ -235,7 +232,10 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         reason = `${window.rows} rows in the window, ${minRows} needed (policy.monitor.minRows)`;
       } else {
         const profile = parseProfile(production.referenceProfile);
-        const driftPolicy = resolveDriftPolicy({ minRows, ...policy.drift }, model.features);
+        const driftPolicy = resolveDriftPolicy(
+          { ...policy.drift, minRows: policy.drift.minRows ?? minRows },
+          model.features,
+        );
         // The previous judged window of the same version carries persistence across windows.
         const history = previous?.version === production.version ? parseDriftState(previous.state) : null;
         report = driftReport(profile, window, driftPolicy, history);

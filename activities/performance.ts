@@ -4,7 +4,7 @@
  * judged against the policy: below the floor, or below the reference value by maxDrop, is decay.
  */
 import type { ModelPolicy, Task } from '../config/model';
-import type { DataWindow, ReferenceProfile } from '../stats/index';
+import { defaultMetric, getMetric, storedMetric, type DataWindow, type ReferenceProfile } from '../stats/index';
 import { estimatedMetric, metricValue } from './liveMetrics';
 
 export interface PerformanceVerdict {
@@ -19,23 +19,12 @@ export interface PerformanceVerdict {
   reason: string;
 }
 
-/** Metrics where lower is better. */
-const LOWER_IS_BETTER = new Set(['rmse', 'mae', 'logloss', 'brier']);
-
+/** Whether a larger value of the metric is better (the metric registry's direction). */
 export function higherIsBetter(metric: string): boolean {
-  return !LOWER_IS_BETTER.has(metric);
+  return getMetric(metric).higherIsBetter;
 }
 
-export function defaultMetric(task: Task): string {
-  return task === 'regression' ? 'rmse' : 'accuracy';
-}
-
-/** The stored metric under its snake_case or camelCase name. */
-export function lookupMetric(metrics: Record<string, number>, metric: string): number | null {
-  const camel = metric.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const v = metrics[metric] ?? metrics[camel];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
+export { defaultMetric };
 
 export interface PerformanceInput {
   task: Task;
@@ -49,7 +38,7 @@ export interface PerformanceInput {
 
 export function judgePerformance(input: PerformanceInput): PerformanceVerdict | null {
   const metric = input.policy.metric ?? defaultMetric(input.task);
-  const reference = lookupMetric(input.reference, metric);
+  const reference = storedMetric(input.reference, metric);
   let value: number | null = null;
   let realized = false;
   if (input.labeledRows >= input.policy.minLabeledRows && input.window.labels) {

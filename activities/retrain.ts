@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { ModelSpec } from '../onnx/model';
 import { OnnxModel } from '../onnx/model';
-import { buildReferenceProfile } from '../stats/index';
+import { buildReferenceProfile, seedFromText } from '../stats/index';
 import { deploymentTimeByKey } from '../store/deployments';
 import {
   getModel,
@@ -112,12 +112,6 @@ const MAX_LIVE_ROWS = 20_000;
 
 function specOf(model: ModelRecord): ModelSpec {
   return { name: model.name, task: model.task, features: model.features, target: model.target };
-}
-
-function seedOf(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h | 0;
 }
 
 /** Heartbeats every few seconds while `work` runs, so a long SQL statement or fit still proves the worker alive. */
@@ -456,7 +450,7 @@ export function createRetrainActivities(deps: ActivityDeps) {
           from: new Date(req.since),
           to: new Date(),
           maxRows: MAX_LIVE_ROWS,
-          seed: seedOf(`${req.model}/${req.challengerVersion}/${req.stage}`),
+          seed: seedFromText(`${req.model}/${req.challengerVersion}/${req.stage}`),
         }),
       );
       const facts: Record<string, number | string> = { metric, labeledRows: live.rows.length, stage: req.stage };

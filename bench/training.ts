@@ -7,7 +7,8 @@ import os from 'node:os';
 import type { FeatureSpec } from '../config/model';
 import type { FeatureRow } from '../onnx/model';
 import { trainModel, type BuiltinTrainer } from '../training/trainModel';
-import { seededRandom, type TrainingSet, type TrainingSpec } from '../training/trainingSet';
+import type { TrainingSet, TrainingSpec } from '../training/trainingSet';
+import { seededRandom } from '../stats/index';
 
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
 const width = Number(process.env.BENCH_FEATURES ?? 50);
@@ -16,7 +17,7 @@ const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const only = process.env.BENCH_ONLY ?? '';
 
 function syntheticData(): { binary: TrainingSet; regression: TrainingSet; features: FeatureSpec[] } {
-  const random = seededRandom(11);
+  const random = seededRandom(11).next;
   const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-300)) * Math.cos(2 * Math.PI * random());
   const features: FeatureSpec[] = Array.from({ length: width }, (_, j) => ({ name: `x${j}`, type: 'numerical' }));
   const weights = Array.from({ length: width }, () => gaussian() / Math.sqrt(width));

@@ -1,5 +1,6 @@
 /** Exit codes scripts can rely on, and the one-line error a person sees instead of a stack trace. */
 import { ConfigError } from '../config/index';
+import { ModelDefinitionError } from '../config/model';
 import { NotFoundError } from '../store/models';
 
 export const EXIT = {
@@ -27,7 +28,7 @@ export class CliError extends Error {
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
-  if (err instanceof ConfigError) return EXIT.usage;
+  if (err instanceof ConfigError || err instanceof ModelDefinitionError) return EXIT.usage;
   if (err instanceof NotFoundError) return EXIT.notFound;
   const name = (err as Error)?.name;
   if (name === 'NotFoundError') return EXIT.notFound;

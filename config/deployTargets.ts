@@ -62,4 +62,4 @@ export const deployPolicySchema = z
       .default([{ type: 'driftloop' }]),
   })
   .strict()
-  .default({ targets: [{ type: 'driftloop' }] });
+  .prefault({});

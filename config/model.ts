@@ -5,6 +5,17 @@
 import { z } from 'zod';
 import { deployPolicySchema } from './deployTargets';
 import { checkFeatureSources, featureSourceSchema } from '../features/definition';
+import { defaultMetric, metricProblem } from '../stats/metrics/registry';
+import { driftPolicyProblems, driftPolicySchema } from '../stats/policy/driftPolicy';
+
+/**
+ * The drift policy (stats/policy/driftPolicy.ts) as a model carries it: validated and filled
+ * with its defaults at registration. `minRows` is left unset unless given: the monitor then uses
+ * policy.monitor.minRows for it.
+ */
+export const modelDriftPolicySchema = driftPolicySchema.extend({
+  minRows: z.number().int().min(1).optional(),
+});
 
 export const featureSpecSchema = z
   .object({
@@ -69,12 +80,12 @@ export const modelPolicySchema = z
         minRows: z.number().int().min(1).default(200),
       })
       .strict()
-      .default({ intervalMinutes: 10, maxWindowMinutes: 60, maxSampleRows: 20_000, minRows: 200 }),
-    /** Drift policy overrides for the statistics engine (tests per feature, alpha, persistence...). */
-    drift: z.record(z.string(), z.unknown()).default({}),
+      .prefault({}),
+    /** The drift policy for the statistics engine (tests per feature, alpha, persistence...). */
+    drift: modelDriftPolicySchema.prefault({}),
     performance: z
       .object({
-        /** accuracy, f1, roc_auc for classifiers; rmse, mae, r2 for regression. */
+        /** A metric of the registry (stats/metrics/registry.ts) for the model's task; default accuracy, or rmse for regression. */
         metric: z.string().optional(),
         /** Absolute floor: below it the model has decayed. */
         floor: z.number().optional(),
@@ -83,15 +94,13 @@ export const modelPolicySchema = z
         minLabeledRows: z.number().int().min(1).default(100),
       })
       .strict()
-      .default({ maxDrop: 0.05, minLabeledRows: 100 }),
+      .prefault({}),
     retrain: z
       .object({
         enabled: z.boolean().default(true),
-        trainer: z.discriminatedUnion('type', [builtinTrainer, externalTrainer]).default({
-          type: 'builtin',
-          algorithm: 'logistic_regression',
-          params: {},
-        }),
+        trainer: z
+          .discriminatedUnion('type', [builtinTrainer, externalTrainer])
+          .prefault({ type: 'builtin', algorithm: 'logistic_regression' }),
         /** Recent labeled traffic to add to the reference data, in hours. */
         recentWindowHours: z.number().positive().default(24),
         includeReference: z.boolean().default(true),
@@ -105,7 +114,7 @@ export const modelPolicySchema = z
             onTimeout: z.enum(['approve', 'reject']).default('reject'),
           })
           .strict()
-          .default({ required: false, timeoutMinutes: 60, onTimeout: 'reject' }),
+          .prefault({}),
         shadowMinutes: z.number().min(0).default(0),
         canaryShare: z.number().min(0).max(1).default(0.1),
         canaryMinutes: z.number().min(0).default(0),
@@ -116,21 +125,7 @@ export const modelPolicySchema = z
         backoffMinutes: z.number().min(0).default(60),
       })
       .strict()
-      .default({
-        enabled: true,
-        trainer: { type: 'builtin', algorithm: 'logistic_regression', params: {} },
-        recentWindowHours: 24,
-        includeReference: true,
-        holdoutFraction: 0.2,
-        minImprovement: 0.005,
-        approval: { required: false, timeoutMinutes: 60, onTimeout: 'reject' },
-        shadowMinutes: 0,
-        canaryShare: 0.1,
-        canaryMinutes: 0,
-        observeMinutes: 0,
-        rollbackMargin: 0.02,
-        backoffMinutes: 60,
-      }),
+      .prefault({}),
     /**
      * The reference profile kept per version (stats/profile). sampleSize: sorted reference values
      * per numerical feature that the KS p-values compare against. 5,000 by evidence (bench:stats,
@@ -141,7 +136,7 @@ export const modelPolicySchema = z
     profile: z
       .object({ sampleSize: z.number().int().min(100).max(1_000_000).default(5_000) })
       .strict()
-      .default({ sampleSize: 5_000 }),
+      .prefault({}),
     alerts: z
       .object({
         severity: z.enum(['info', 'warning', 'critical']).default('critical'),
@@ -149,7 +144,7 @@ export const modelPolicySchema = z
         sinks: z.array(z.string()).default([]),
       })
       .strict()
-      .default({ severity: 'critical', sinks: [] }),
+      .prefault({}),
     /**
      * buffered: answer, then COPY within ~50 ms (a crash loses the buffered rows, counted by
      * driftloop_log_queue_rows); durable: answer only once the rows are committed (batched).
@@ -157,7 +152,7 @@ export const modelPolicySchema = z
     predictionLog: z
       .object({ mode: z.enum(['buffered', 'durable']).default('buffered') })
       .strict()
-      .default({ mode: 'buffered' }),
+      .prefault({}),
     /** Where new versions go on each stage change (config/deployTargets.ts). */
     deploy: deployPolicySchema,
   })
@@ -170,7 +165,7 @@ export const modelDefinitionSchema = z
     task: taskSchema,
     features: featureSchemaSchema,
     target: targetSchema,
-    policy: modelPolicySchema.default(modelPolicySchema.parse({})),
+    policy: modelPolicySchema.prefault({}),
     description: z.string().default(''),
   })
   .strict()
@@ -186,8 +181,33 @@ export const modelDefinitionSchema = z
     if (m.task === 'binary' && m.target.classes && m.target.classes.length !== 2) {
       ctx.addIssue({ code: 'custom', path: ['target', 'classes'], message: 'a binary model has exactly 2 classes' });
     }
+    for (const issue of policyProblems(m.policy, m.task, m.features)) ctx.addIssue(issue);
   });
 export type ModelDefinition = z.infer<typeof modelDefinitionSchema>;
+
+/**
+ * What a parsed policy gets wrong about the model it belongs to: a performance metric the
+ * registry does not have for the task, drift overrides of features the model lacks or with tests
+ * that do not accept their type. Paths start at the model definition (`policy.…`).
+ */
+export function policyProblems(
+  policy: ModelPolicy,
+  task: Task,
+  features: readonly FeatureSpec[],
+): { code: 'custom'; path: string[]; message: string }[] {
+  const problems: { code: 'custom'; path: string[]; message: string }[] = [];
+  const metric = metricProblem(policy.performance.metric ?? defaultMetric(task), task);
+  if (metric) problems.push({ code: 'custom', path: ['policy', 'performance', 'metric'], message: metric });
+  for (const p of driftPolicyProblems(policy.drift, features)) {
+    problems.push({ code: 'custom', path: ['policy', 'drift', ...p.path], message: p.message });
+  }
+  return problems;
+}
+
+/** A model definition or policy that does not validate; the message names every wrong field. */
+export class ModelDefinitionError extends Error {
+  override name = 'ModelDefinitionError';
+}
 
 /** Formats zod issues as "path: message" joined, for errors a person can act on. */
 export function describeIssues(error: z.ZodError, prefix = ''): string {

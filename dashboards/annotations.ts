@@ -3,7 +3,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { driftloopPostgres } from './datasource';
 import { table } from './postgresQuery';
 
-export function sqlAnnotation(name: string, iconColor: string, rawSql: string): dashboard.AnnotationQueryBuilder {
+function sqlAnnotation(name: string, iconColor: string, rawSql: string): dashboard.AnnotationQueryBuilder {
   return new dashboard.AnnotationQueryBuilder()
     .name(name)
     .datasource(driftloopPostgres)

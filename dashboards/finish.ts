@@ -29,7 +29,7 @@ export function driftloopDashboard(o: {
 }
 
 /** Links in every dashboard's header to the other driftloop dashboards (by tag). */
-export function driftloopLinks(): DashboardLinkBuilder {
+function driftloopLinks(): DashboardLinkBuilder {
   return new DashboardLinkBuilder('driftloop')
     .type(DashboardLinkType.Dashboards)
     .tags(['driftloop'])

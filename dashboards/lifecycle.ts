@@ -2,6 +2,7 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { deploymentsAnnotation, incidentAnnotation, retrainAnnotation } from './annotations';
+import { listMetrics } from '../stats/metrics/registry';
 import { DASHBOARD_UIDS } from './datasource';
 import { driftloopDashboard, finishDashboard } from './finish';
 import {
@@ -18,9 +19,15 @@ import { TEMPORAL_WORKFLOW_LINK, modelVariable, temporalUiVariable } from './var
 
 const MODELS = 'model IN (${model:sqlstring})';
 
-/** The headline validation metric of a metrics object: the first of these keys that holds a number. */
+/**
+ * Keys a validation's metrics object may hold the policy's metric under: an external trainer's
+ * `score`/`auc`, then every metric of the registry (a validation stores the policy's one).
+ */
+const HEADLINE_KEYS = ['score', 'auc', ...listMetrics().map((m) => m.name)];
+
+/** The headline validation metric of a metrics object: the first of HEADLINE_KEYS that holds a number. */
 function headlineMetric(column: string): string {
-  const keys = ['score', 'auc', 'roc_auc', 'accuracy', 'f1', 'r2', 'rmse', 'mae'];
+  const keys = HEADLINE_KEYS;
   return `(SELECT (${column} ->> k)::double precision
            FROM unnest(ARRAY[${keys.map((k) => `'${k}'`).join(', ')}]) WITH ORDINALITY AS keys(k, n)
            WHERE jsonb_typeof(${column} -> k) = 'number'
@@ -29,7 +36,7 @@ function headlineMetric(column: string): string {
 }
 
 function headlineMetricName(column: string): string {
-  const keys = ['score', 'auc', 'roc_auc', 'accuracy', 'f1', 'r2', 'rmse', 'mae'];
+  const keys = HEADLINE_KEYS;
   return `(SELECT k
            FROM unnest(ARRAY[${keys.map((k) => `'${k}'`).join(', ')}]) WITH ORDINALITY AS keys(k, n)
            WHERE jsonb_typeof(${column} -> k) = 'number'
@@ -117,7 +124,7 @@ export function lifecycleDashboard(): dashboard.Dashboard {
         `),
       )
         .description(
-          'Headline metric (first of score, auc, accuracy, f1, r2, rmse, mae found) of both sides at each validation.',
+          `Headline metric (the policy's metric: first of ${HEADLINE_KEYS.join(', ')} found) of both sides at each validation.`,
         )
         .span(24)
         .drawStyle(common.GraphDrawStyle.Points)

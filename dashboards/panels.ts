@@ -86,11 +86,6 @@ export function thresholds(steps: { value: number | null; color: string }[]): da
   return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps);
 }
 
-/** A link shown on a table cell or series point; `url` may use Grafana's data-link variables. */
-export function dataLink(title: string, url: string, targetBlank = false): dashboard.DashboardLinkBuilder {
-  return new dashboard.DashboardLinkBuilder(title).url(url).targetBlank(targetBlank);
-}
-
 /** Per-column overrides of a table panel: links and units by column name. */
 export function columnLink(title: string, url: string, targetBlank = false) {
   return [{ id: 'links', value: [{ title, url, targetBlank }] }];

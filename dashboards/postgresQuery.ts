@@ -7,7 +7,7 @@ import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 import { driftloopPostgres } from './datasource';
 
 /** time_series needs a `time` column sorted ascending; table takes any columns. */
-export type QueryFormat = 'table' | 'time_series';
+type QueryFormat = 'table' | 'time_series';
 
 export interface PostgresQuery extends cog.Dataquery {
   refId: string;

@@ -5,7 +5,7 @@
 import { DATASOURCE_TYPE, DATASOURCE_UID, PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from './datasource';
 
 /** Where docker-compose mounts dashboards/generated inside the Grafana container. */
-export const DASHBOARDS_MOUNT = '/var/lib/grafana/dashboards';
+const DASHBOARDS_MOUNT = '/var/lib/grafana/dashboards';
 
 export const datasourceProvisioning = {
   apiVersion: 1,

@@ -2,7 +2,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { driftloopPostgres } from './datasource';
 
-export const MODELS_QUERY = 'SELECT name FROM models ORDER BY name';
+const MODELS_QUERY = 'SELECT name FROM models ORDER BY name';
 
 /** `$model`: one model (the drift page) or any set of them with All (serving, lifecycle). */
 export function modelVariable(options: { multi: boolean }): dashboard.QueryVariableBuilder {
@@ -18,7 +18,7 @@ export function modelVariable(options: { multi: boolean }): dashboard.QueryVaria
   return v;
 }
 
-export const DEFAULT_TEMPORAL_UI_URL = 'http://localhost:8233';
+const DEFAULT_TEMPORAL_UI_URL = 'http://localhost:8233';
 
 /** Where the Temporal Web UI lives; a constant so that operators change it in one place (or via provisioning). */
 export function temporalUiVariable(): dashboard.ConstantVariableBuilder {

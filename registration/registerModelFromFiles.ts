@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { describeIssues, modelDefinitionSchema } from '../config/model';
+import { describeIssues, ModelDefinitionError, modelDefinitionSchema } from '../config/model';
 import type { Db } from '../store/db';
 import {
   getVersionInStage,
@@ -90,7 +90,7 @@ export async function registerModelFromFiles(db: Db, req: RegisterFromFiles): Pr
   // Checked here, before anything is written; upsertModel checks the same again.
   const parsed = modelDefinitionSchema.safeParse(definition);
   if (!parsed.success) {
-    throw new Error(`schema file ${req.schemaPath}: ${describeIssues(parsed.error)}`);
+    throw new ModelDefinitionError(`schema file ${req.schemaPath}: ${describeIssues(parsed.error)}`);
   }
   const spec: ModelSpec = parsed.data;
   const reference = await readTrainingCsv(req.referencePath, spec);

@@ -45,16 +45,76 @@ export async function countFileRows(path: string): Promise<number> {
 type Record_ = Record<string, unknown>;
 
 /** Reads rows [offset, offset + limit) as objects; CSV values stay strings. */
-async function readRecords(path: string, offset: number, limit: number): Promise<Record_[]> {
+export async function readRecords(path: string, offset: number, limit: number): Promise<Record_[]> {
   if (formatOf(path) === 'parquet') {
     const file = await asyncBufferFromFile(path);
     return (await parquetReadObjects({ file, rowStart: offset, rowEnd: offset + limit })) as Record_[];
   }
+  return readCsvRecords(path, offset, limit);
+}
+
+/**
+ * A CSV file has no row index: reading rows [offset, offset + limit) from the top each time makes an
+ * import of n rows in chunks O(n²). The parser of the previous chunk is kept open (per file, size and
+ * mtime, for a minute) and the next chunk continues it; any other offset (a retry, another worker
+ * after a crash) parses from the top once and goes on from there.
+ */
+interface OpenCsv {
+  identity: string;
+  next: number;
+  rows: AsyncIterator<Record_>;
+  close: () => void;
+  timer: NodeJS.Timeout;
+}
+const openCsvFiles = new Map<string, OpenCsv>();
+const CSV_IDLE_MS = 60_000;
+
+async function readCsvRecords(path: string, offset: number, limit: number): Promise<Record_[]> {
+  const s = await stat(path);
+  const identity = `${s.size}:${s.mtimeMs}`;
+  let open = openCsvFiles.get(path);
+  openCsvFiles.delete(path);
+  if (open) clearTimeout(open.timer);
+  if (open && (open.identity !== identity || open.next !== offset)) {
+    open.close();
+    open = undefined;
+  }
+  if (!open) {
+    const stream = createReadStream(path);
+    const parser = stream.pipe(parse({ columns: true, from: offset + 1, skip_empty_lines: true, bom: true }));
+    open = {
+      identity,
+      next: offset,
+      rows: parser[Symbol.asyncIterator]() as AsyncIterator<Record_>,
+      close: () => {
+        parser.destroy();
+        stream.destroy();
+      },
+      timer: undefined as unknown as NodeJS.Timeout,
+    };
+  }
   const out: Record_[] = [];
-  const parser = createReadStream(path).pipe(
-    parse({ columns: true, from: offset + 1, to: offset + limit, skip_empty_lines: true, bom: true }),
-  );
-  for await (const record of parser) out.push(record as Record_);
+  try {
+    while (out.length < limit) {
+      const r = await open.rows.next();
+      if (r.done) break;
+      out.push(r.value);
+    }
+  } catch (err) {
+    open.close();
+    throw err;
+  }
+  if (out.length < limit) {
+    open.close();
+    return out;
+  }
+  open.next = offset + out.length;
+  const kept = open;
+  kept.timer = setTimeout(() => {
+    if (openCsvFiles.get(path) === kept) openCsvFiles.delete(path);
+    kept.close();
+  }, CSV_IDLE_MS).unref();
+  openCsvFiles.set(path, kept);
   return out;
 }
 

@@ -66,7 +66,7 @@ export {
   type EstimationOptions,
   type PerformanceEstimate,
 } from './estimation/performanceEstimation';
-export { seededRandom, type SeededRandom } from './estimation/seededRandom';
+export { seededRandom, seedFromText, type SeededRandom } from './estimation/seededRandom';
 export {
   estimateMulticlassPerformance,
   fitMulticlassCalibration,

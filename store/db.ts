@@ -54,7 +54,7 @@ export async function withTransaction<T>(db: Db, work: (client: pg.PoolClient) =
 }
 
 /** Describes a connection failure in one line: which URL (without password) and what to check. */
-export function describeConnectionError(databaseUrl: string, err: unknown): string {
+function describeConnectionError(databaseUrl: string, err: unknown): string {
   const safe = databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
   const e = err as { code?: string; message?: string };
   const reason =

@@ -3,19 +3,26 @@ import { withTransaction, type Db, type Queryable } from './db';
 
 export type DriftRunStatus = 'ok' | 'warning' | 'drift' | 'performance_decay' | 'insufficient_data' | 'error';
 
+export type DriftResultKind = 'feature' | 'prediction' | 'multivariate';
+
+/** One feature × test result of a monitoring run: what the monitor writes and `driftloop report` reads back. */
 export interface DriftResultRow {
   feature: string;
-  kind: 'feature' | 'prediction' | 'multivariate';
+  kind: DriftResultKind;
   test: string;
   statistic: number | null;
   pvalue: number | null;
   adjustedPvalue: number | null;
   threshold: number | null;
   drifted: boolean;
-  details?: unknown;
+  /** Significant and large enough in this window, not yet for as many windows as the policy's persistence asks. */
+  flagged: boolean;
+  effectSize: number | null;
+  /** The rest of what the report says of it (status, consecutive windows, values, reason); written, not read back. */
+  details?: Record<string, unknown>;
 }
 
-export interface NewDriftRun {
+interface NewDriftRun {
   model: string;
   version: number;
   workflowId: string;
@@ -39,7 +46,7 @@ export interface NewDriftRun {
   durationMs: number;
 }
 
-export interface DriftRunRecord {
+interface DriftRunRecord {
   id: number;
   model: string;
   version: number;
@@ -139,7 +146,7 @@ export async function recordDriftRun(db: Db, run: NewDriftRun, results: DriftRes
           results.map((r) => finiteOrNull(r.adjustedPvalue)),
           results.map((r) => finiteOrNull(r.threshold)),
           results.map((r) => r.drifted),
-          results.map((r) => json(r.details)),
+          results.map((r) => json({ ...r.details, flagged: r.flagged, effectSize: r.effectSize })),
         ],
       );
     }
@@ -149,15 +156,6 @@ export async function recordDriftRun(db: Db, run: NewDriftRun, results: DriftRes
 
 function finiteOrNull(v: number | null): number | null {
   return v === null || !Number.isFinite(v) ? null : v;
-}
-
-/** The latest run of a model, or null. */
-export async function lastDriftRun(db: Queryable, model: string): Promise<DriftRunRecord | null> {
-  const { rows } = await db.query(
-    `SELECT ${runColumns} FROM drift_runs WHERE model = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
-    [model],
-  );
-  return rows.length ? toRun(rows[0]) : null;
 }
 
 /**
@@ -177,12 +175,4 @@ export async function lastJudgedDriftRun(
     [model, exclude?.workflowId ?? null, exclude?.runId ?? null],
   );
   return rows.length ? toRun(rows[0]) : null;
-}
-
-export async function listDriftRuns(db: Queryable, model: string, limit = 20): Promise<DriftRunRecord[]> {
-  const { rows } = await db.query(
-    `SELECT ${runColumns} FROM drift_runs WHERE model = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [model, limit],
-  );
-  return rows.map(toRun);
 }

@@ -110,7 +110,7 @@ export async function lastEventArrivals(db: Queryable, streams: readonly string[
   return new Map(rows.map((r) => [r.stream as string, (r.last as Date | null) ?? null]));
 }
 
-export interface FeatureCheckRecord {
+interface FeatureCheckRecord {
   model: string;
   kind: 'skew' | 'freshness';
   rows: number;

@@ -2,7 +2,7 @@
 import type { Queryable } from './db';
 import { datasetName } from './retrainDatasets';
 
-export interface ServedTrainingRow {
+interface ServedTrainingRow {
   id: number;
   features: Record<string, unknown>;
 }

@@ -67,22 +67,13 @@ function copyKey(key: string): string {
   return key.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
-/** How many of these caller keys are already stored (for idempotency reports and tests). */
-export async function countStoredKeys(db: Queryable, model: string, keys: readonly string[]): Promise<number> {
-  const { rows } = await db.query(
-    `SELECT count(*)::int AS n FROM prediction_keys WHERE model = $1 AND key = ANY($2::text[])`,
-    [model, keys],
-  );
-  return rows[0].n as number;
-}
-
 /** Version number → stage, for every version of a model (ingested rows are logged under their version's stage). */
 export async function versionStages(db: Queryable, model: string): Promise<Map<number, string>> {
   const { rows } = await db.query(`SELECT version, stage FROM model_versions WHERE model = $1`, [model]);
   return new Map(rows.map((r) => [r.version as number, r.stage as string]));
 }
 
-export type HalfKind = 'request' | 'response';
+type HalfKind = 'request' | 'response';
 
 export interface EventHalf {
   kind: HalfKind;
@@ -118,7 +109,7 @@ export async function pairEventHalf(
   });
 }
 
-export interface StaleHalf extends EventHalf {
+interface StaleHalf extends EventHalf {
   model: string;
   eventId: string;
 }

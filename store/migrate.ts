@@ -2,9 +2,9 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 
-export const migrationsDir = fileURLToPath(new URL('./migrations', import.meta.url));
+const migrationsDir = fileURLToPath(new URL('./migrations', import.meta.url));
 
-export interface MigrateOptions {
+interface MigrateOptions {
   direction?: 'up' | 'down';
   count?: number;
   log?: (message: string) => void;

@@ -7,6 +7,8 @@ import {
   modelDefinitionSchema,
   modelPolicySchema,
   describeIssues,
+  ModelDefinitionError,
+  policyProblems,
   type FeatureSpec,
   type ModelDefinition,
   type ModelPolicy,
@@ -105,7 +107,7 @@ function toVersion(row: Record<string, unknown>): ModelVersionRecord {
 /** Creates or updates a model from its definition (validated here). */
 export async function upsertModel(db: Queryable, definition: unknown): Promise<ModelRecord> {
   const parsed = modelDefinitionSchema.safeParse(definition);
-  if (!parsed.success) throw new Error(`invalid model definition: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new ModelDefinitionError(`invalid model definition: ${describeIssues(parsed.error)}`);
   const m: ModelDefinition = parsed.data;
   const { rows } = await db.query(
     `INSERT INTO models (name, task, feature_schema, target, policy, description)
@@ -118,9 +120,19 @@ export async function upsertModel(db: Queryable, definition: unknown): Promise<M
   return toModel(rows[0]);
 }
 
+/** Replaces a model's policy, validated against the model's task and features first. */
 export async function updateModelPolicy(db: Queryable, name: string, policy: unknown): Promise<ModelRecord> {
   const parsed = modelPolicySchema.safeParse(policy);
-  if (!parsed.success) throw new Error(`model ${name}: invalid policy: ${describeIssues(parsed.error, 'policy.')}`);
+  if (!parsed.success) {
+    throw new ModelDefinitionError(`model ${name}: invalid policy: ${describeIssues(parsed.error, 'policy.')}`);
+  }
+  const model = await getModel(db, name);
+  const problems = policyProblems(parsed.data, model.task, model.features);
+  if (problems.length) {
+    throw new ModelDefinitionError(
+      `model ${name}: invalid policy: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
+    );
+  }
   const { rows } = await db.query(`UPDATE models SET policy = $2, updated_at = now() WHERE name = $1 RETURNING *`, [
     name,
     JSON.stringify(parsed.data),
@@ -262,7 +274,7 @@ export async function listLiveVersions(db: Queryable): Promise<ModelVersionRecor
   return rows.map(toVersion);
 }
 
-export interface StageTransition {
+interface StageTransition {
   model: string;
   version: number;
   to: Stage;

@@ -159,7 +159,7 @@ export async function ensurePredictionPartitions(db: Queryable, daysBack = 1, da
   return rows[0].created as number;
 }
 
-export interface PrunedPartition {
+interface PrunedPartition {
   partition: string;
   day: string;
 }
@@ -198,7 +198,7 @@ export async function prunePredictions(
   return { dropped, defaultRowsDeleted: deleted.rowCount ?? 0 };
 }
 
-export interface PruneOptions {
+interface PruneOptions {
   /** Longest a DETACH may wait for its lock (ms); 0 waits forever. Default 1000. */
   lockTimeoutMs?: number;
   /** Tries per partition before giving up. Default 30. */
@@ -235,7 +235,7 @@ async function detachWithin(db: Db, partition: string, options: PruneOptions): P
   }
 }
 
-export interface LabelInput {
+interface LabelInput {
   id: string;
   label: string;
 }
@@ -284,21 +284,6 @@ export interface PredictionWindow {
   version?: number;
 }
 
-export interface StoredPrediction {
-  id: string;
-  model: string;
-  version: number;
-  stage: PredictionStage;
-  ts: Date;
-  features: Record<string, unknown>;
-  outputs: Record<string, unknown>;
-  score: number | null;
-  label: string | null;
-  latencyMs: number | null;
-  /** Ground truth, when a label has arrived. */
-  actual: string | null;
-}
-
 function windowFilter(w: PredictionWindow, params: unknown[]): string {
   params.push(w.model, w.from, w.to);
   let where = `p.model = $1 AND p.ts >= $2 AND p.ts < $3`;
@@ -311,32 +296,6 @@ function windowFilter(w: PredictionWindow, params: unknown[]): string {
     where += ` AND p.version = $${params.length}`;
   }
   return where;
-}
-
-/** Predictions in [from, to) with their labels; the ts bounds let PostgreSQL prune partitions. */
-export async function listPredictions(db: Queryable, w: PredictionWindow, limit = 10_000): Promise<StoredPrediction[]> {
-  const params: unknown[] = [];
-  const where = windowFilter(w, params);
-  params.push(limit);
-  const { rows } = await db.query(
-    `SELECT p.id, p.model, p.version, p.stage, p.ts, p.features, p.outputs, p.score, p.label, p.latency_ms, l.label AS actual
-     FROM predictions p LEFT JOIN labels l ON l.prediction_id = p.id
-     WHERE ${where} ORDER BY p.ts LIMIT $${params.length}`,
-    params,
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    model: r.model,
-    version: r.version,
-    stage: r.stage,
-    ts: r.ts,
-    features: r.features,
-    outputs: r.outputs,
-    score: r.score,
-    label: r.label,
-    latencyMs: r.latency_ms,
-    actual: r.actual,
-  }));
 }
 
 /** Row counts in [from, to) per stage and version. */

@@ -1,19 +1,6 @@
 /** What `driftloop report` shows: a model's latest monitoring run with every feature result. */
 import type { Queryable } from './db';
-
-export interface FeatureResult {
-  feature: string;
-  kind: string;
-  test: string;
-  statistic: number | null;
-  pvalue: number | null;
-  adjustedPvalue: number | null;
-  threshold: number | null;
-  drifted: boolean;
-  /** Significant and large enough in this window, not yet for as many windows as the policy's persistence asks. */
-  flagged: boolean;
-  effectSize: number | null;
-}
+import type { DriftResultKind, DriftResultRow } from './driftRuns';
 
 export interface LatestReport {
   runId: number;
@@ -34,7 +21,7 @@ export interface LatestReport {
   dataQuality: unknown;
   workflowId: string | null;
   createdAt: Date;
-  results: FeatureResult[];
+  results: DriftResultRow[];
 }
 
 /** The newest run of `model` that was judged (has per-feature results), or null. */
@@ -83,7 +70,7 @@ export async function latestReport(db: Queryable, model: string, runId?: number)
     createdAt: r.created_at,
     results: results.rows.map((x) => ({
       feature: x.feature,
-      kind: x.kind,
+      kind: x.kind as DriftResultKind,
       test: x.test,
       statistic: x.statistic,
       pvalue: x.pvalue,

@@ -1,7 +1,7 @@
 /** Confirmations of deployment targets per stage change (migration 091). */
 import type { Queryable } from './db';
 
-export interface TargetDelivery {
+interface TargetDelivery {
   key: string;
   targetIndex: number;
   targetType: string;

@@ -5,7 +5,8 @@
  *
  * Sampling: when the range holds more rows than `maxRows`, a row is kept when
  * `hashtextextended(id, seed)` falls below the share maxRows / rows of the int64 range. Prediction
- * ids are random UUIDs, so this is Bernoulli sampling at that rate: uniform, without favouring
+ * ids are distinct UUID v7s: time-ordered themselves, but their seeded hash is not, so this is
+ * Bernoulli sampling at that rate: uniform, without favouring
  * early or late rows (unlike LIMIT on a scan), needing no sort, and reproducible: a retried
  * activity reads the same sample. (The LIMIT only trims the rare overshoot of a few rows.) The
  * time predicate is on the partition key, so PostgreSQL prunes to the days of the range.
@@ -15,7 +16,7 @@ import type { FeatureRow } from '../onnx/model';
 import type { DataWindow } from '../stats/types';
 import type { Queryable } from './db';
 
-export interface WindowRequest {
+interface WindowRequest {
   model: string;
   version: number;
   task: Task;
@@ -54,7 +55,7 @@ export function encodeLabel(label: string | null, task: Task, classIndex: Map<st
 }
 
 /** The int64 below which a uniform 64-bit hash falls with probability `rate`. */
-export function hashThreshold(rate: number): bigint {
+function hashThreshold(rate: number): bigint {
   const scale = 1n << 32n;
   const share = BigInt(Math.floor(Math.min(1, Math.max(0, rate)) * Number(scale)));
   const threshold = (share * (1n << 64n)) / scale - (1n << 63n);

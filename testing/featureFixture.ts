@@ -9,7 +9,7 @@ import type { FeatureSpec } from '../config/model';
 import type { Db } from '../store/db';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { trainModel } from '../training/trainModel';
-import { seededRandom } from '../training/trainingSet';
+import { seededRandom } from '../stats/index';
 import type { FeatureRow } from '../onnx/model';
 import { rowsToDataWindow } from '../activities/dataWindow';
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
@@ -97,7 +97,7 @@ export async function registerDelivery(
   const features = deliveryFeatures(table, options.orders, options.couriers, options.cache);
   const target = { name: 'delivery_minutes' };
   await upsertModel(db, { name, task: 'regression', features, target, policy: options.policy ?? {} });
-  const r = seededRandom(7);
+  const r = seededRandom(7).next;
   const rows: FeatureRow[] = [];
   const labels: string[] = [];
   for (let i = 0; i < 400; i++) {

@@ -10,7 +10,7 @@ import { copyPredictions, upsertLabels } from '../store/predictions';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
 import { trainModel } from '../training/trainModel';
-import { seededRandom } from '../training/trainingSet';
+import { seededRandom } from '../stats/index';
 import { rowsToDataWindow } from '../activities/dataWindow';
 import { metricValue } from '../activities/liveMetrics';
 import type { FeatureRow } from '../onnx/model';
@@ -22,8 +22,8 @@ export const features = [
 ];
 export const target = { name: 'default', classes: ['no', 'yes'] };
 
-/** Reproducible traffic: the training module's seeded generator. */
-export const rng = seededRandom;
+/** Reproducible traffic: stats' seeded generator, uniform in [0, 1). */
+export const rng = (seed: number): (() => number) => seededRandom(seed).next;
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

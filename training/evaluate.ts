@@ -1,10 +1,11 @@
 /**
- * Holdout metrics of a model, computed by stats/metrics: accuracy, f1 (positive = target.classes[1])
- * and roc_auc for binary; accuracy and macro_f1 for multiclass; rmse, mae and r2 for regression.
- * roc_auc is left out when the holdout holds a single class (it is undefined there).
+ * Holdout metrics of a model: every metric of the registry (stats/metrics/registry.ts) that applies
+ * to its task and is defined on the holdout, under the names policies use. Binary: positive =
+ * target.classes[1]; multiclass: precision, recall and f1 are macro averages (f1 also as macro_f1,
+ * the key older versions stored). roc_auc is left out when the holdout holds a single class.
  */
 import { OnnxModel, type ModelSpec, type PredictionBatch } from '../onnx/model';
-import { accuracy, f1, mae, r2, rmse, rocAuc } from '../stats/index';
+import { realizedMetrics } from '../stats/index';
 import { encodeLabels, type TrainingSet, type TrainingSpec } from './trainingSet';
 
 export type EvaluationMetrics = Record<string, number>;
@@ -16,21 +17,11 @@ export function metricsFromPredictions(
   predictions: Pick<PredictionBatch, 'scores' | 'labels'>,
 ): EvaluationMetrics {
   const yTrue = encodeLabels(spec, { rows: new Array(labels.length), labels: [...labels] });
-  if (spec.task === 'regression') {
-    return {
-      rmse: rmse(yTrue, predictions.scores),
-      mae: mae(yTrue, predictions.scores),
-      r2: r2(yTrue, predictions.scores),
-    };
-  }
-  const predicted = encodeLabels(spec, { rows: new Array(labels.length), labels: predictions.labels ?? [] });
-  if (spec.task === 'multiclass') {
-    return { accuracy: accuracy(yTrue, predicted), macro_f1: f1(yTrue, predicted, { average: 'macro' }) };
-  }
-  const metrics: EvaluationMetrics = { accuracy: accuracy(yTrue, predicted), f1: f1(yTrue, predicted) };
-  const positives = yTrue.reduce((s, v) => s + v, 0);
-  if (positives > 0 && positives < yTrue.length) metrics.roc_auc = rocAuc(yTrue, predictions.scores);
-  return metrics;
+  const yPred =
+    spec.task === 'regression'
+      ? Float64Array.from(predictions.scores)
+      : encodeLabels(spec, { rows: new Array(labels.length), labels: predictions.labels ?? [] });
+  return realizedMetrics(spec.task, { yTrue, yScore: Float64Array.from(predictions.scores), yPred });
 }
 
 /** Scores the holdout with the ONNX model (bytes are loaded and released here) and returns its metrics. */

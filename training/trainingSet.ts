@@ -5,7 +5,7 @@
  * in the fit touches per-row objects.
  */
 import type { FeatureRow, ModelSpec } from '../onnx/model';
-import { seededRandom as seededStream } from '../stats/estimation/seededRandom';
+import { seededRandom } from '../stats/estimation/seededRandom';
 
 export interface TrainingSet {
   rows: FeatureRow[];
@@ -55,15 +55,9 @@ export function encodeLabels(spec: TrainingSpec, set: TrainingSet): Float64Array
   return y;
 }
 
-/** Deterministic pseudo-random numbers (stats' mulberry32), so a fit with the same seed is the same fit. */
-export function seededRandom(seed: number): () => number {
-  const random = seededStream(seed);
-  return () => random.next();
-}
-
-/** A seeded shuffle of 0..n-1. */
+/** A seeded shuffle of 0..n-1 (stats' seeded generator: the same seed, the same shuffle). */
 export function shuffledIndices(n: number, seed: number): Uint32Array {
-  const random = seededRandom(seed);
+  const random = seededRandom(seed).next;
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   for (let i = n - 1; i > 0; i--) {

@@ -1,18 +1,19 @@
 /** `driftloop report <model>`: the latest drift report as a table (features sorted by drift) or JSON. */
 import type { Command } from 'commander';
-import { latestJudgedRunId, latestReport, type FeatureResult, type LatestReport } from '../../store/reports';
+import type { DriftResultRow } from '../../store/driftRuns';
+import { latestJudgedRunId, latestReport, type LatestReport } from '../../store/reports';
 import { commandContext, openDatabase, requireDatabaseUrl } from '../context';
 import { CliError, EXIT } from '../errors';
 import { formatTable } from '../table';
 
 /** Most drifted first: drifted before stable, then by how far past its threshold the result is. */
-export function driftOrder(a: FeatureResult, b: FeatureResult): number {
+export function driftOrder(a: DriftResultRow, b: DriftResultRow): number {
   if (a.drifted !== b.drifted) return a.drifted ? -1 : 1;
   if (a.flagged !== b.flagged) return a.flagged ? -1 : 1;
   return severity(b) - severity(a);
 }
 
-function severity(r: FeatureResult): number {
+function severity(r: DriftResultRow): number {
   const p = r.adjustedPvalue ?? r.pvalue;
   if (p !== null) return -Math.log10(Math.max(p, 1e-300));
   if (r.statistic !== null && r.threshold) return r.statistic / r.threshold;

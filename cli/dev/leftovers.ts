@@ -5,7 +5,7 @@
  * stops those processes (by their recorded ids, after checking each still is what was started)
  * before starting afresh. A live `up` on the same data dir is refused instead.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPortOpen } from './temporal';
 
@@ -54,6 +54,36 @@ async function waitClosed(port: number | undefined, timeoutMs = 30_000): Promise
   }
 }
 
+/** Live (non-zombie) processes of a process group, from /proc. */
+function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name: state ppid pgrp ...
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') members.push(Number(entry));
+    } catch {
+      // The process exited while we read.
+    }
+  }
+  return members;
+}
+
+/**
+ * Waits until the stopped processes have exited, not only closed their ports: the dev server
+ * closes its port before it releases its SQLite file, and a new one started in between fails
+ * with SQLITE_BUSY.
+ */
+async function waitExited(what: string, stillThere: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (stillThere()) {
+    if (Date.now() > deadline) throw new Error(`${what} is still running ${timeoutMs / 1000} s after being stopped`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Stops the leftovers of a dead `up` on this data dir; returns what it stopped (empty when there
  * were none). Throws when the `up` that owns them is still running.
@@ -69,8 +99,10 @@ export async function stopLeftovers(dataDir: string): Promise<string[]> {
   }
   const stopped: string[] = [];
   if (record.devServerPid && alive(record.devServerPid) && commandLine(record.devServerPid).includes('start-dev')) {
-    process.kill(-record.devServerPid, 'SIGTERM');
+    const pgid = record.devServerPid;
+    process.kill(-pgid, 'SIGTERM');
     await waitClosed(record.temporalPort);
+    await waitExited(`the Temporal dev server (process group ${pgid})`, () => groupMembers(pgid).length > 0);
     stopped.push(`Temporal dev server (pid ${record.devServerPid})`);
   }
   const postmaster = join(dataDir, 'postgres', 'postmaster.pid');
@@ -80,6 +112,7 @@ export async function stopLeftovers(dataDir: string): Promise<string[]> {
       // SIGINT: PostgreSQL's fast shutdown (rolls back open transactions, then exits cleanly).
       process.kill(pid, 'SIGINT');
       await waitClosed(record.postgresPort);
+      await waitExited(`embedded PostgreSQL (pid ${pid})`, () => alive(pid));
       stopped.push(`embedded PostgreSQL (pid ${pid})`);
     }
   }

@@ -48,6 +48,11 @@ export interface MulticlassOptions {
   seed: number;
 }
 
+/**
+ * The metric registry's multiclass estimable metrics (macro accuracy, precision, recall, f1) and
+ * macro ROC AUC, which needs every class's score: a monitoring window carries only the predicted
+ * class, so no multiclass policy metric reads it (the registry has roc_auc for binary models only).
+ */
 const METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
 
 /** One-vs-rest isotonic maps from reference scores (one array per class) and true classes. */

@@ -15,7 +15,7 @@
  * 4 windows of 5,000 rows): mean absolute error 0.007 over the five metrics, worst 0.021, about
  * the sampling spread of the realized metric at that size.
  */
-import { accuracy, f1, precision, recall, rocAuc } from '../metrics/index';
+import { accuracy, estimableKeys, f1, precision, recall, rocAuc } from '../metrics/index';
 import type { CalibrationMap } from '../profile/referenceProfile';
 import { calibrate } from './isotonicCalibration';
 import { seededRandom } from './seededRandom';
@@ -58,7 +58,8 @@ export interface EstimationOptions {
   seed: number;
 }
 
-const METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
+/** The metrics estimated: those the metric registry (metrics/registry.ts) marks estimable for binary models. */
+const METRICS = estimableKeys('binary') as readonly (keyof BinaryPerformance)[];
 
 export function estimatePerformance(
   calibration: CalibrationMap,

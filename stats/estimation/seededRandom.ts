@@ -34,3 +34,13 @@ export function seededRandom(seed: number): SeededRandom {
   };
   return { next, normal };
 }
+
+/**
+ * A 32-bit seed from text (FNV-1a), so that a seeded draw is tied to a name, e.g. a workflow run:
+ * the same text gives the same sample when an activity is retried.
+ */
+export function seedFromText(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h | 0;
+}

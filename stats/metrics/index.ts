@@ -12,3 +12,20 @@ export { rmse } from './rmse';
 export { mape } from './mape';
 export { r2 } from './r2';
 export { type Values } from './metricInput';
+export {
+  defaultMetric,
+  estimableKeys,
+  getMetric,
+  listMetrics,
+  metricProblem,
+  metricsForTask,
+  realizedMetric,
+  realizedMetrics,
+  storedMetric,
+  type ClassificationEstimateKey,
+  type EstimateKey,
+  type RegressionEstimateKey,
+  type LabeledPredictions,
+  type MetricTask,
+  type PerformanceMetric,
+} from './registry';

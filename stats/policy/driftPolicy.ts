@@ -32,9 +32,18 @@
  */
 import { z } from 'zod';
 import type { ColumnSchema } from '../types';
-import { getDriftTest, hasDriftTest } from '../registry/index';
+import { getDriftTest, hasDriftTest, listDriftTests } from '../registry/index';
 
-const testName = z.string().refine(hasDriftTest, { message: 'is not a registered drift test (see listDriftTests())' });
+const testName = z.string().superRefine((name, ctx) => {
+  if (!hasDriftTest(name)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown drift test "${name}"; one of ${listDriftTests()
+        .map((t) => t.name)
+        .join(', ')}`,
+    });
+  }
+});
 
 const featureOverride = z
   .object({
@@ -58,7 +67,7 @@ export const driftPolicySchema = z
     effectFloor: z
       .object({ numerical: z.number().min(0).default(0.1), categorical: z.number().min(0).default(0.1) })
       .strict()
-      .default({ numerical: 0.1, categorical: 0.1 }),
+      .prefault({}),
     /** Windows with fewer rows are insufficient_data and never judged. */
     minRows: z.number().int().min(1).default(200),
     /** A feature with fewer non-missing values in the window is insufficient_data on its own. */
@@ -70,7 +79,7 @@ export const driftPolicySchema = z
     /** Sample size at which selection switches from p-value tests to distances. */
     smallSampleRows: z.number().int().min(1).default(1_000),
     /** Model-wide default tests by column type, replacing the selection by sample size. */
-    tests: z.object({ numerical: testName.optional(), categorical: testName.optional() }).strict().default({}),
+    tests: z.object({ numerical: testName.optional(), categorical: testName.optional() }).strict().prefault({}),
     features: z.record(z.string(), featureOverride).default({}),
     prediction: z
       .object({
@@ -80,7 +89,7 @@ export const driftPolicySchema = z
         countsTowardVerdict: z.boolean().default(true),
       })
       .strict()
-      .default({ countsTowardVerdict: true }),
+      .prefault({}),
     /**
      * Categorical features to segment every window by (report/segmentDrift.ts): drift and
      * performance per segment, p-values corrected across all segments and features together.
@@ -88,7 +97,7 @@ export const driftPolicySchema = z
     segments: z
       .object({ columns: z.array(z.string()).default([]) })
       .strict()
-      .default({ columns: [] }),
+      .prefault({}),
     dataQuality: z
       .object({
         /** Absolute increase of a missing rate that is a finding. */
@@ -99,7 +108,7 @@ export const driftPolicySchema = z
         unseenCategoryShare: z.number().min(0).max(1).default(0.01),
       })
       .strict()
-      .default({ missingRateIncrease: 0.05, outOfRangeShare: 0.01, unseenCategoryShare: 0.01 }),
+      .prefault({}),
     multivariate: z
       .object({
         enabled: z.boolean().default(false),
@@ -115,20 +124,77 @@ export const driftPolicySchema = z
             sigmas: z.number().positive().default(3),
           })
           .strict()
-          .default({ enabled: false, varianceShare: 0.65, sigmas: 3 }),
+          .prefault({}),
       })
       .strict()
-      .default({
-        enabled: false,
-        aucThreshold: 0.6,
-        sampleRows: 1_000,
-        pca: { enabled: false, varianceShare: 0.65, sigmas: 3 },
-      }),
+      .prefault({}),
   })
   .strict();
 
 export type DriftPolicy = z.infer<typeof driftPolicySchema>;
 export type DriftPolicyOverrides = z.input<typeof driftPolicySchema>;
+
+/** A problem of a parsed drift policy that its schema cannot see alone: its path in the policy and what is wrong. */
+export interface DriftPolicyProblem {
+  path: string[];
+  message: string;
+}
+
+/**
+ * What a parsed policy gets wrong about the tests and, given the model's schema, its features:
+ * a test that does not accept the column type, an override of a feature the model lacks, a
+ * segment column that is not categorical. Empty when it is sound.
+ */
+export function driftPolicyProblems(
+  policy: Pick<DriftPolicy, 'tests' | 'prediction' | 'segments' | 'features'>,
+  schema?: readonly ColumnSchema[],
+): DriftPolicyProblem[] {
+  const problems: DriftPolicyProblem[] = [];
+  // Unknown test names are the schema's issue; here only known tests are checked against their columns.
+  const accepts = (test: string, type: ColumnSchema['type']) =>
+    !hasDriftTest(test) || getDriftTest(test).columnTypes.includes(type);
+  for (const type of ['numerical', 'categorical'] as const) {
+    const name = policy.tests[type];
+    if (name && !accepts(name, type)) {
+      problems.push({ path: ['tests', type], message: `${name} does not accept ${type} columns` });
+    }
+  }
+  if (policy.prediction.test && !accepts(policy.prediction.test, 'numerical')) {
+    problems.push({
+      path: ['prediction', 'test'],
+      message: `${policy.prediction.test} does not accept numerical columns`,
+    });
+  }
+  if (schema) {
+    const byName = new Map(schema.map((c) => [c.name, c]));
+    for (const column of policy.segments.columns) {
+      if (byName.get(column)?.type !== 'categorical') {
+        problems.push({
+          path: ['segments', 'columns'],
+          message: `${column} is not a categorical feature of the model (categorical: ${schema
+            .filter((c) => c.type === 'categorical')
+            .map((c) => c.name)
+            .join(', ')})`,
+        });
+      }
+    }
+    for (const [feature, override] of Object.entries(policy.features)) {
+      const column = byName.get(feature);
+      if (!column) {
+        problems.push({
+          path: ['features', feature],
+          message: `the model has no such feature (known: ${schema.map((c) => c.name).join(', ')})`,
+        });
+      } else if (override.test && !accepts(override.test, column.type)) {
+        problems.push({
+          path: ['features', feature, 'test'],
+          message: `${override.test} does not accept ${column.type} columns`,
+        });
+      }
+    }
+  }
+  return problems;
+}
 
 /**
  * Validates a model's drift overrides (ModelPolicy.drift) and fills the defaults. With a schema,
@@ -143,40 +209,9 @@ export function resolveDriftPolicy(overrides: unknown = {}, schema?: ColumnSchem
       .join('; ');
     throw new Error(`drift policy: ${issues}`);
   }
-  const policy = parsed.data;
-  const problems: string[] = [];
-  for (const type of ['numerical', 'categorical'] as const) {
-    const name = policy.tests[type];
-    if (name && !getDriftTest(name).columnTypes.includes(type)) {
-      problems.push(`tests.${type}: ${name} does not accept ${type} columns`);
-    }
+  const problems = driftPolicyProblems(parsed.data, schema);
+  if (problems.length) {
+    throw new Error(`drift policy: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
   }
-  if (policy.prediction.test && !getDriftTest(policy.prediction.test).columnTypes.includes('numerical')) {
-    problems.push(`prediction.test: ${policy.prediction.test} does not accept numerical columns`);
-  }
-  if (schema) {
-    const byName = new Map(schema.map((c) => [c.name, c]));
-    for (const column of policy.segments.columns) {
-      if (byName.get(column)?.type !== 'categorical') {
-        problems.push(
-          `segments.columns: ${column} is not a categorical feature of the model (categorical: ${schema
-            .filter((c) => c.type === 'categorical')
-            .map((c) => c.name)
-            .join(', ')})`,
-        );
-      }
-    }
-    for (const [feature, override] of Object.entries(policy.features)) {
-      const column = byName.get(feature);
-      if (!column) {
-        problems.push(
-          `features.${feature}: the model has no such feature (known: ${schema.map((c) => c.name).join(', ')})`,
-        );
-      } else if (override.test && !getDriftTest(override.test).columnTypes.includes(column.type)) {
-        problems.push(`features.${feature}.test: ${override.test} does not accept ${column.type} columns`);
-      }
-    }
-  }
-  if (problems.length) throw new Error(`drift policy: ${problems.join('; ')}`);
-  return policy;
+  return parsed.data;
 }

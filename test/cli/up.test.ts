@@ -122,8 +122,7 @@ describe('driftloop up', () => {
     const first = await startUp(env);
     first.child.kill('SIGKILL');
     await first.exited;
-    // Orphaned: PostgreSQL and the dev server still hold their ports.
-    expect(await isPortOpen(Number(env.DRIFTLOOP_TEMPORAL_PORT))).toBe(true);
+    // Orphaned: PostgreSQL still holds its port (the dev server may exit by itself once its log pipe closes).
     expect(await isPortOpen(Number(env.DRIFTLOOP_EMBEDDED_PG_PORT))).toBe(true);
 
     const second = await startUp(env);

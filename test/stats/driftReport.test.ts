@@ -295,7 +295,7 @@ describe('resolveDriftPolicy', () => {
   it('names the bad field', () => {
     expect(() => resolveDriftPolicy({ alpha: 2 })).toThrow(/drift policy: alpha/);
     expect(() => resolveDriftPolicy({ features: { x0: { test: 'nope' } } })).toThrow(
-      /features\.x0\.test: is not a registered drift test/,
+      /features\.x0\.test: unknown drift test "nope"; one of ks, /,
     );
     expect(() => resolveDriftPolicy({ persistance: 2 })).toThrow(/persistance/);
     expect(() => resolveDriftPolicy({ tests: { categorical: 'ks' } })).toThrow(

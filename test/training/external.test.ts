@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../onnx/model';
 import { ExternalTrainerError, runExternalTrainer } from '../../training/externalTrainer';
 import { readTrainingCsv } from '../../training/trainingFiles';
-import { seededRandom, type TrainingSet } from '../../training/trainingSet';
+import type { TrainingSet } from '../../training/trainingSet';
+import { seededRandom } from '../../stats/index';
 import { validateCandidate } from '../../training/validateCandidate';
 
 const spec: ModelSpec = {
@@ -26,7 +27,7 @@ const spec: ModelSpec = {
 };
 
 function loans(n: number, seed: number): TrainingSet {
-  const random = seededRandom(seed);
+  const random = seededRandom(seed).next;
   const rows = [];
   const labels = [];
   for (let i = 0; i < n; i++) {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { FeatureRow, ModelSpec } from '../../onnx/model';
 import { OnnxModel } from '../../onnx/model';
 import { trainModel, type Algorithm } from '../../training/trainModel';
-import { seededRandom, type TrainingSet } from '../../training/trainingSet';
+import type { TrainingSet } from '../../training/trainingSet';
+import { seededRandom } from '../../stats/index';
 import { maxRelativeGap } from './fixtures';
 
 const features: ModelSpec['features'] = [
@@ -17,7 +18,7 @@ const features: ModelSpec['features'] = [
 ];
 
 function synthetic(n: number, seed: number): { binary: TrainingSet; regression: TrainingSet; multiclass: TrainingSet } {
-  const random = seededRandom(seed);
+  const random = seededRandom(seed).next;
   const rows: FeatureRow[] = [];
   const yb: string[] = [];
   const yr: string[] = [];

@@ -15,7 +15,8 @@ import { registerCandidate } from '../../registration/registerCandidate';
 import { registerModelFromFiles } from '../../registration/registerModelFromFiles';
 import { trainModel } from '../../training/trainModel';
 import { writeTrainingCsv } from '../../training/trainingFiles';
-import { seededRandom, type TrainingSet } from '../../training/trainingSet';
+import type { TrainingSet } from '../../training/trainingSet';
+import { seededRandom } from '../../stats/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 const spec: ModelSpec = {
@@ -29,7 +30,7 @@ const spec: ModelSpec = {
 };
 
 function churn(n: number, seed: number): TrainingSet {
-  const random = seededRandom(seed);
+  const random = seededRandom(seed).next;
   const rows = [];
   const labels = [];
   for (let i = 0; i < n; i++) {
