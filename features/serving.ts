@@ -70,6 +70,35 @@ function sourceKey(s: BatchSource): string {
   return `${s.table}|${s.keyColumn ?? s.entity}|${s.column}|${s.asOfColumn}`;
 }
 
+/** What resolving a model's rows needs from its definitions, derived once per definitions array (they live as long as the loaded model). */
+interface ResolutionPlan {
+  derived: DerivedFeature[];
+  entities: string[];
+  requestFeatures: SourcedFeature[];
+  derivedNames: Set<string>;
+  allowed: Set<string>;
+}
+
+const plans = new WeakMap<readonly SourcedFeature[], ResolutionPlan>();
+
+function planOf(features: readonly SourcedFeature[]): ResolutionPlan {
+  let plan = plans.get(features);
+  if (!plan) {
+    const derived = derivedFeatures(features);
+    const entities = entityKeysOf(features);
+    const requestFeatures = features.filter((f) => kindOf(f) === 'request');
+    plan = {
+      derived,
+      entities,
+      requestFeatures,
+      derivedNames: new Set(derived.map((f) => f.name)),
+      allowed: new Set([...requestFeatures.map((f) => f.name), ...entities]),
+    };
+    plans.set(features, plan);
+  }
+  return plan;
+}
+
 export class FeatureRuntime implements FeatureData {
   private schemas = new Map<string, StreamSchema>();
   private readonly windows = new Map<string, StreamWindows>();
@@ -228,13 +257,9 @@ export class FeatureRuntime implements FeatureData {
     features: readonly SourcedFeature[],
     instances: readonly unknown[],
   ): Promise<ResolvedRow[]> {
-    const derived = derivedFeatures(features);
-    const entities = entityKeysOf(features);
+    const { derived, entities, requestFeatures, derivedNames, allowed } = planOf(features);
     const keys = new Map<string, Set<string>>(entities.map((e) => [e, new Set<string>()]));
     const rows = new Array<ResolvedRow>(instances.length);
-    const requestFeatures = features.filter((f) => kindOf(f) === 'request');
-    const derivedNames = new Set(derived.map((f) => f.name));
-    const allowed = new Set([...requestFeatures.map((f) => f.name), ...entities]);
     for (let i = 0; i < instances.length; i++) {
       const inst = instances[i];
       if (inst === null || typeof inst !== 'object' || Array.isArray(inst)) {

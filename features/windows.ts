@@ -367,6 +367,11 @@ export function newestEventTs(events: readonly FeatureEvent[], t: number, horizo
   return null;
 }
 
+/** The key of one feature's aggregator within an entity key's log. */
+export function aggregatorKey(windowMs: number, aggregate: StreamAggregate, valueField: string | undefined): string {
+  return `${windowMs}|${aggregate}|${valueField ?? ''}`;
+}
+
 /** One entity key's events in (ts, id) order, and the aggregates kept over them (by window, aggregate and field). */
 interface KeyLog {
   events: FeatureEvent[];
@@ -381,7 +386,15 @@ interface KeyLog {
 export class StreamWindows {
   private readonly logs = new Map<string, Map<string, KeyLog>>();
   /** id → event time, for deduplication while the event can still count. */
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new Set<string>();
+  /**
+   * The same ids by event-time bucket, so eviction drops whole buckets instead of scanning every id
+   * (a scan of a few hundred thousand ids every 10 s was a pause on the request path). An id is
+   * remembered until its bucket is past the horizon: at most one bucket (horizon / 256, ≥ 10 s)
+   * longer than its event, the same order as the 10 s between evictions.
+   */
+  private readonly seenByBucket = new Map<number, string[]>();
+  private readonly bucketMs: number;
   /** Newest arrival, for freshness: a stream that stopped is visible here. */
   lastReceivedAt: number | null = null;
 
@@ -391,6 +404,7 @@ export class StreamWindows {
     public horizonMs: number,
   ) {
     for (const f of entityFields) this.logs.set(f, new Map());
+    this.bucketMs = Math.max(10_000, Math.ceil(horizonMs / 256));
   }
 
   get entityFields(): string[] {
@@ -424,7 +438,11 @@ export class StreamWindows {
   add(e: FeatureEvent, now?: number): AddResult {
     if (this.seen.has(e.id)) return 'duplicate';
     if (now !== undefined && e.ts <= now - this.horizonMs) return 'expired';
-    this.seen.set(e.id, e.ts);
+    this.seen.add(e.id);
+    const bucket = Math.floor(e.ts / this.bucketMs);
+    const ids = this.seenByBucket.get(bucket);
+    if (ids) ids.push(e.id);
+    else this.seenByBucket.set(bucket, [e.id]);
     if (this.lastReceivedAt === null || e.receivedAt > this.lastReceivedAt) this.lastReceivedAt = e.receivedAt;
     for (const field of this.logs.keys()) this.index(field, e);
     return 'added';
@@ -466,10 +484,10 @@ export class StreamWindows {
     windowMs: number,
     aggregate: StreamAggregate,
     valueField?: string,
+    spec = aggregatorKey(windowMs, aggregate, valueField),
   ): number | null {
     const log = this.logs.get(field)?.get(key);
     if (!log) return aggregateWindow([], t, windowMs, aggregate, valueField);
-    const spec = `${windowMs}|${aggregate}|${valueField ?? ''}`;
     let a = log.aggregators.get(spec);
     if (!a) {
       a = new WindowAggregator(windowMs, aggregate, valueField);
@@ -495,11 +513,12 @@ export class StreamWindows {
       }
     }
     let dropped = 0;
-    for (const [id, ts] of this.seen) {
-      if (ts <= cutoff) {
-        this.seen.delete(id);
-        dropped++;
-      }
+    for (const [bucket, ids] of this.seenByBucket) {
+      // Every event time in the bucket is ≤ cutoff.
+      if ((bucket + 1) * this.bucketMs - 1 > cutoff) continue;
+      for (const id of ids) this.seen.delete(id);
+      dropped += ids.length;
+      this.seenByBucket.delete(bucket);
     }
     return dropped;
   }
