@@ -2,8 +2,11 @@
  * Batch and stream features through the Open Inference Protocol: POST /v2/models/{m}/infer (JSON)
  * and gRPC ModelInfer (@grpc/grpc-js, typed contents and raw bytes) take the request features and
  * entity keys as tensors, the server resolves the rest exactly as on /v1 predict, and the logged
- * rows hold the values used, which the point-in-time path reproduces.
+ * rows hold the values used, which the point-in-time path reproduces. tritonclient (HTTP binary
+ * tensors and gRPC, from .driftloop/clients-venv) makes the same call as users would.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { credentials, makeGenericClientConstructor, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pointInTimeValues } from '../../features/pointInTime';
@@ -15,6 +18,7 @@ import { postJson, serve } from '../serving/support';
 import { createBatchTable, deliveryFeatures, registerDelivery } from './fixture';
 
 const MIN = 60_000;
+const python = fileURLToPath(new URL('../../.driftloop/clients-venv/bin/python', import.meta.url));
 const TABLE = 'restaurant_prep';
 const features = deliveryFeatures(TABLE);
 const DERIVED = ['prep_mean', 'rating', 'orders_10m', 'order_value_1h', 'couriers_10m'];
@@ -234,5 +238,37 @@ describe('batch and stream features over the Open Inference Protocol', () => {
     expect(badType.body.error).toMatch(
       /input "distance_km" has datatype BYTES; expected numeric \(numerical feature\)/,
     );
+  });
+
+  it('tritonclient over HTTP (binary tensors) and gRPC sends the request feature and entity keys; the server resolves the rest', async () => {
+    const out = await new Promise<Record<string, { value: number[]; prediction_id: string[] }>>((resolve, reject) => {
+      const child = spawn(python, [fileURLToPath(new URL('./clients/triton_features.py', import.meta.url))], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) =>
+        code === 0
+          ? resolve(JSON.parse(stdout))
+          : reject(new Error(`triton_features.py exited with ${code}\n${stderr}`)),
+      );
+      child.stdin.end(
+        JSON.stringify({
+          http: server.url.replace(/^http:\/\//, ''),
+          grpc: server.grpcAddress,
+          model: 'delivery',
+          rows: instances,
+        }),
+      );
+    });
+    const v1 = await postJson(`${server.url}/v1/models/delivery/predict`, { instances });
+    for (const transport of ['http', 'grpc']) {
+      const result = out[transport];
+      // FP64 outputs of an FP32 graph: the same numbers /v1 answers.
+      expect(result.value, transport).toEqual(v1.body.predictions);
+      expect((await logged(result.prediction_id)).map(derivedOf), transport).toEqual(expected);
+    }
   });
 });
