@@ -311,17 +311,39 @@ export class FeatureRuntime implements FeatureData {
       rows[i] = row;
     }
     const t = this.now();
+    // Stream values first, at t, before anything awaits: every lookup then reaches the window
+    // aggregates in clock order (a request that waited for PostgreSQL and came back with an older
+    // t than another's would make its lookups fall back to a scan of the window).
+    const ages = new Array<Record<string, number | null>>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      for (const f of derived) rows[i][f.name] = null; // keys in definition order in the logged row
+      ages[i] = this.fill(rows[i], derived, 'stream', t);
+    }
     await this.fillBatchCache(derived, (e) => keys.get(e)!, t);
-    for (const row of rows) {
-      const age: Record<string, number | null> = {};
-      for (const f of derived) {
-        const r = valueAt(f, this, entityKey(row[f.source.entity])!, t);
-        row[f.name] = r.value;
-        age[f.name] = r.ageMs === null ? null : r.ageMs / 1000;
-      }
-      row[RESOLUTION_KEY] = { at: t, age };
+    for (let i = 0; i < rows.length; i++) {
+      const age = Object.assign(ages[i], this.fill(rows[i], derived, 'batch', t));
+      const ordered: Record<string, number | null> = {};
+      for (const f of derived) ordered[f.name] = age[f.name];
+      rows[i][RESOLUTION_KEY] = { at: t, age: ordered };
     }
     return rows;
+  }
+
+  /** Resolves one row's features of one kind at t into the row; returns their ages in seconds. */
+  private fill(
+    row: ResolvedRow,
+    derived: readonly DerivedFeature[],
+    kind: 'batch' | 'stream',
+    t: number,
+  ): Record<string, number | null> {
+    const age: Record<string, number | null> = {};
+    for (const f of derived) {
+      if (f.source.kind !== kind) continue;
+      const r = valueAt(f, this, entityKey(row[f.source.entity])!, t);
+      row[f.name] = r.value;
+      age[f.name] = r.ageMs === null ? null : r.ageMs / 1000;
+    }
+    return age;
   }
 
   private evict(): void {
