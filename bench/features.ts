@@ -1,15 +1,16 @@
 /**
  * npm run bench:features — batch and stream features, in one run on a fresh database:
  *  1. request latency of a model with 3 stream + 2 batch features (resolved per request) versus the
- *     same ONNX graph with all 6 features sent by the client (request-only), full load and p99 at
- *     half load (target < 10 ms);
+ *     same ONNX graph with all 6 features sent by the client (request-only): the maximum throughput
+ *     of each, then p50/p99 of each at half its own maximum (target: p99 < 10 ms with features);
  *  2. events ingested per second through POST /v1/events (until they are in PostgreSQL) versus
  *     a bare COPY of the same events on one connection;
- *  3. point-in-time assembly of 1,000,000 labels (5 derived features each) from the logs, and the
- *     SQL equivalent of one count feature on a sample, checked equal, per label.
- * Prints the median of ROUNDS rounds.
+ *  3. point-in-time assembly (read the logs + compute) for BENCH_LABELS_SMALL (100k) and BENCH_LABELS
+ *     (1M) labels × 5 derived features, the growth factor (10× labels: ~10× time is linear), and the
+ *     SQL equivalent of one count feature on a sample, checked equal.
+ * Prints medians of ROUNDS rounds. BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_PIT_ROUNDS tune it.
  */
-import autocannon from 'autocannon';
+import os from 'node:os';
 import pg from 'pg';
 import { loadConfig } from '../config/index';
 import { createLogger } from '../config/logger';
@@ -20,34 +21,30 @@ import { copyFeatureEvents, sqlWindowCounts, type FeatureEventRow } from '../sto
 import { migrate } from '../store/migrate';
 import { getModelOnnx, insertModelVersion, upsertModel } from '../store/models';
 import { createBatchTable, deliveryFeatures, registerDelivery } from '../testing/featureFixture';
+import { httpLoad, median, type LoadPayload, type LoadRun } from './httpLoad';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LABELS = Number(process.env.BENCH_LABELS ?? 1_000_000);
-/** Rounds of the 1M-label assembly (minutes each on a busy 2-core machine). */
-const PIT_ROUNDS = Number(process.env.BENCH_PIT_ROUNDS ?? 1);
+const LABELS_SMALL = Number(process.env.BENCH_LABELS_SMALL ?? 100_000);
+/** Rounds of each point-in-time assembly. */
+const PIT_ROUNDS = Number(process.env.BENCH_PIT_ROUNDS ?? 3);
 const ZONES = 200;
 const RESTAURANTS = 1_000;
 const ORDERS = 100_000;
 const INGEST_EVENTS = 200_000;
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const log = (o: Record<string, unknown>) => console.error(JSON.stringify({ bench: 'features', ...o }));
 
-interface Run {
-  rps: number;
-  p99: number;
-  errors: number;
-}
+type Run = LoadRun;
 
 /** 64 different request bodies, cycled: keys spread over zones and restaurants. */
-function bodies(derived: boolean): Array<{ method: 'POST'; body: string }> {
-  return Array.from({ length: 64 }, (_, i) => ({
-    method: 'POST' as const,
-    body: JSON.stringify({
+function payload(derived: boolean): LoadPayload {
+  const bodies = Array.from({ length: 64 }, (_, i) =>
+    JSON.stringify({
       instances: [
         derived
           ? { distance_km: 1 + (i % 6), restaurant_id: `r${(i * 37) % RESTAURANTS}`, zone: `z${(i * 13) % ZONES}` }
@@ -61,20 +58,12 @@ function bodies(derived: boolean): Array<{ method: 'POST'; body: string }> {
             },
       ],
     }),
-  }));
+  );
+  return { headers: { 'content-type': 'application/json' }, bodies };
 }
 
-async function load(url: string, derived: boolean, overallRate?: number): Promise<Run> {
-  const r = await autocannon({
-    url,
-    headers: { 'content-type': 'application/json' },
-    requests: bodies(derived),
-    connections: overallRate ? 8 : CONNECTIONS,
-    duration: SECONDS,
-    workers: 1,
-    ...(overallRate ? { overallRate } : {}),
-  });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
+function load(url: string, derived: boolean, overallRate?: number): Promise<Run> {
+  return httpLoad(url, payload(derived), { seconds: SECONDS, connections: CONNECTIONS, overallRate });
 }
 
 function orderEvents(n: number, now: number, prefix: string, receivedAt?: number): FeatureEventRow[] {
@@ -91,7 +80,7 @@ function orderEvents(n: number, now: number, prefix: string, receivedAt?: number
 }
 
 async function main() {
-  const dbName = `dl_bench_features_${process.pid}`;
+  const dbName = `dl_features_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
@@ -205,30 +194,41 @@ async function main() {
     }
     // The ingested events leave the log again: the point-in-time step reads the seeded hour only.
     await db.query(`DELETE FROM feature_events WHERE id LIKE 'in%' OR id LIKE 'copy%'`);
-    const errors = [...full.derived, ...full.plain, ...half.derived, ...half.plain].reduce((a, r) => a + r.errors, 0);
+    const errors = [...full.derived, ...full.plain, ...half.derived, ...half.plain].reduce(
+      (a, r) => a + r.errors + r.non2xx,
+      0,
+    );
     await server.close();
 
-    // 3. Point-in-time assembly of LABELS labels over the last hour.
+    // 3. Point-in-time assembly of LABELS_SMALL and LABELS labels over the last hour.
     const t = Date.now();
-    const points: PointInTime[] = Array.from({ length: LABELS }, (_, i) => ({
-      entities: { zone: `z${(i * 31) % ZONES}`, restaurant_id: `r${(i * 17) % RESTAURANTS}` },
-      at: t - 3_000_000 + Math.floor((i * 2_999_000) / LABELS),
-    }));
-    const loadMs: number[] = [];
-    const computeMs: number[] = [];
-    for (let round = 0; round < PIT_ROUNDS; round++) {
-      const t0 = performance.now();
-      const data = await loadFeatureData(db, features, points);
-      const t1 = performance.now();
-      const values = valuesAt(features, data, points);
-      const t2 = performance.now();
-      loadMs.push(t1 - t0);
-      computeMs.push(t2 - t1);
-      log({ step: 'point-in-time', round: round + 1, labels: values.length, loadMs: t1 - t0, computeMs: t2 - t1 });
+    const labelsAt = (n: number): PointInTime[] =>
+      Array.from({ length: n }, (_, i) => ({
+        entities: { zone: `z${(i * 31) % ZONES}`, restaurant_id: `r${(i * 17) % RESTAURANTS}` },
+        at: t - 3_000_000 + Math.floor((i * 2_999_000) / n),
+      }));
+    const assembly = new Map<number, { loadMs: number; computeMs: number; totalMs: number }>();
+    for (const n of [LABELS_SMALL, LABELS]) {
+      const labels = labelsAt(n);
+      const loadMs: number[] = [];
+      const computeMs: number[] = [];
+      for (let round = 0; round < PIT_ROUNDS; round++) {
+        const t0 = performance.now();
+        const data = await loadFeatureData(db, features, labels);
+        const t1 = performance.now();
+        const values = valuesAt(features, data, labels);
+        const t2 = performance.now();
+        loadMs.push(t1 - t0);
+        computeMs.push(t2 - t1);
+        log({ step: 'point-in-time', labels: values.length, round: round + 1, loadMs: t1 - t0, computeMs: t2 - t1 });
+      }
+      const totals = loadMs.map((l, i) => l + computeMs[i]);
+      assembly.set(n, { loadMs: median(loadMs), computeMs: median(computeMs), totalMs: median(totals) });
     }
+    const points = labelsAt(LABELS);
     // The SQL equivalent of orders_10m on a sample: same values, and its cost per label.
-    // A plain scan per label (the json key has no index): 200 labels are enough for a per-label cost.
-    const sample = points.filter((_, i) => i % Math.max(1, Math.floor(LABELS / 200)) === 0);
+    // A plain scan per label (the json key has no index): 100 labels are enough for a per-label cost.
+    const sample = points.filter((_, i) => i % Math.max(1, Math.floor(LABELS / 100)) === 0);
     const data = await loadFeatureData(db, features, sample);
     const inProcess = valuesAt(features, data, sample).map((v) => v.orders_10m.value);
     const s0 = performance.now();
@@ -243,27 +243,46 @@ async function main() {
     const mismatches = sql.filter((n, i) => n !== inProcess[i]).length;
     await client.end();
 
-    const pitMs = median(loadMs) + median(computeMs);
-    console.log(`features bench: ${ROUNDS} rounds, medians`);
-    console.log(`  request latency, ${SECONDS} s per load, ${CONNECTIONS} connections (one row per request):`);
+    const halfPlain = { p50: median(half.plain.map((r) => r.p50)), p99: median(half.plain.map((r) => r.p99)) };
+    const halfDerived = { p50: median(half.derived.map((r) => r.p50)), p99: median(half.derived.map((r) => r.p99)) };
+    const small = assembly.get(LABELS_SMALL)!;
+    const large = assembly.get(LABELS)!;
+    const growth = large.totalMs / small.totalMs;
+    const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(
-      `    request-only (6 features sent)        ${fmt(plainRps)} req/s   p99 at half load ${median(half.plain.map((r) => r.p99))} ms`,
+      `features bench: ${ROUNDS} rounds, medians; load average ${os.loadavg()[0].toFixed(1)} (1 min) at the end`,
     );
     console.log(
-      `    3 stream + 2 batch resolved + 1 sent  ${fmt(derivedRps)} req/s   p99 at half load ${median(half.derived.map((r) => r.p99))} ms   (target < 10 ms)`,
+      `  request latency, one row per request; max throughput with ${CONNECTIONS} connections, then each at half its max:`,
     );
-    console.log(`    ratio resolved / request-only         ${(derivedRps / plainRps).toFixed(2)} (req/s)`);
+    console.log(
+      `    request-only (6 features sent)        max ${fmt(plainRps)} req/s   at ${fmt(plainRps / 2)} req/s: p50 ${halfPlain.p50} ms  p99 ${halfPlain.p99} ms`,
+    );
+    console.log(
+      `    3 stream + 2 batch resolved + 1 sent  max ${fmt(derivedRps)} req/s   at ${fmt(derivedRps / 2)} req/s: p50 ${halfDerived.p50} ms  p99 ${halfDerived.p99} ms`,
+    );
+    console.log(
+      `    resolved / request-only: throughput ${(derivedRps / plainRps).toFixed(2)}, p99 at half load ${(halfDerived.p99 / halfPlain.p99).toFixed(2)}`,
+    );
+    console.log(
+      `    target p99 < 10 ms at half load with features: ${met(halfDerived.p99 < 10)} (${halfDerived.p99} ms)`,
+    );
     console.log(
       `  events in: POST /v1/events (1,000 per request, 8 concurrent) until in PostgreSQL  ${fmt(median(ingestRates))} events/s`,
     );
     console.log(
       `    bare COPY of the same events, one connection  ${fmt(median(copyRates))} events/s   ratio ${(median(ingestRates) / median(copyRates)).toFixed(2)}`,
     );
+    for (const [n, a] of [
+      [LABELS_SMALL, small],
+      [LABELS, large],
+    ] as const) {
+      console.log(
+        `  point-in-time, ${fmt(n)} labels x 5 derived features: ${fmt(a.totalMs)} ms (read logs ${fmt(a.loadMs)} ms + compute ${fmt(a.computeMs)} ms), ${((a.totalMs * 1000) / n).toFixed(2)} us/label`,
+      );
+    }
     console.log(
-      `  point-in-time, ${fmt(LABELS)} labels x 5 derived features: ${fmt(pitMs)} ms (read logs ${fmt(median(loadMs))} ms + compute ${fmt(median(computeMs))} ms), ${(
-        (pitMs * 1000) /
-        LABELS
-      ).toFixed(2)} us/label`,
+      `    growth ${fmt(LABELS_SMALL)} -> ${fmt(LABELS)} labels: ${growth.toFixed(1)}x for ${(LABELS / LABELS_SMALL).toFixed(0)}x labels; target <= ${((LABELS / LABELS_SMALL) * 1.5).toFixed(0)}x (linear, with 50 % slack): ${met(growth <= (LABELS / LABELS_SMALL) * 1.5)}`,
     );
     console.log(
       `    SQL equivalent of one count feature on ${fmt(sample.length)} labels: ${fmt(sqlMs)} ms, ${((sqlMs * 1000) / sample.length).toFixed(1)} us/label (${mismatches} mismatches)`,

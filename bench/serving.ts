@@ -7,7 +7,6 @@
  * The Open Inference Protocol path is measured JSON vs Triton's binary tensor extension (inputs and outputs
  * binary, as tritonclient.http sends by default), at 1 and OIP_ROWS rows per request, in the same run.
  */
-import autocannon from 'autocannon';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { migrate } from '../store/migrate';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
 import { grpcVersusHttpJson } from './grpcLoad';
+import { httpLoad, median, type LoadPayload, type LoadRun } from './httpLoad';
 import { logisticModel, testModelSpec } from '../testing/onnxModels';
 import { encodeRawTensor } from '../serving/oip/tensorData';
 
@@ -33,23 +33,10 @@ const COPY_ROWS = 200_000;
 const OIP_ROWS = Number(process.env.BENCH_OIP_ROWS ?? 32);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const body = JSON.stringify({ instances: [{ x1: 0.4, x2: -1.2, c: 'a' }] });
 
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-interface Payload {
-  body?: string;
-  headers: Record<string, string>;
-  /** A CommonJS module autocannon's worker requires to set a binary body (a Buffer cannot cross to the worker). */
-  setupClient?: string;
-}
+type Run = LoadRun;
+type Payload = LoadPayload;
 
 function binaryBodyModule(body: Buffer): string {
   const file = join(mkdtempSync(join(tmpdir(), 'driftloop-bench-')), 'body.cjs');
@@ -101,22 +88,8 @@ async function checkPayload(url: string, p: Payload & { check?: Buffer }, binary
   await res.arrayBuffer();
 }
 
-async function load(url: string, overallRate?: number, payload: Payload = predictPayload): Promise<Run> {
-  const r = await autocannon({
-    url,
-    method: 'POST',
-    headers: payload.headers,
-    ...(payload.body !== undefined ? { body: payload.body } : {}),
-    // With workers, autocannon takes setupClient as a module path (its types only know the function form).
-    ...(payload.setupClient
-      ? { setupClient: payload.setupClient as unknown as autocannon.Options['setupClient'] }
-      : {}),
-    connections: overallRate ? 8 : CONNECTIONS,
-    duration: SECONDS,
-    workers: 1,
-    ...(overallRate ? { overallRate } : {}),
-  });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+function load(url: string, overallRate?: number, payload: Payload = predictPayload): Promise<Run> {
+  return httpLoad(url, payload, { seconds: SECONDS, connections: CONNECTIONS, overallRate });
 }
 
 function copyRows(n: number): PredictionRow[] {

@@ -97,7 +97,11 @@ export async function loadFeatureData(
   return new LoggedFeatureData(windows, batch);
 }
 
-/** The derived values of every point (in order); a point without an entity key gets nulls. */
+/**
+ * The derived values of every point (returned in the points' order); a point without an entity key
+ * gets nulls. Points are visited in time order: each key's window aggregates then only move forward,
+ * one pass over the events merged with the labels (O((events + labels) log n)), as the server's do.
+ */
 export function valuesAt(
   features: readonly SourcedFeature[],
   data: FeatureData,
@@ -105,7 +109,10 @@ export function valuesAt(
 ): Array<Record<string, ResolvedValue>> {
   const derived = derivedFeatures(features);
   const out = new Array<Record<string, ResolvedValue>>(points.length);
-  for (let i = 0; i < points.length; i++) {
+  const order = new Uint32Array(points.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => points[a].at - points[b].at || a - b);
+  for (const i of order) {
     const p = points[i];
     const values: Record<string, ResolvedValue> = {};
     for (const f of derived) {

@@ -13,7 +13,7 @@ import {
   type FeatureSource,
   type StreamSource,
 } from './definition';
-import { newestEventTs, type StreamWindows } from './windows';
+import { aggregatorKey, newestEventTs, type StreamWindows } from './windows';
 
 /** A resolved value and how old the data behind it was (ms; null when there was none). */
 export interface ResolvedValue {
@@ -70,6 +70,18 @@ const batch: FeatureKindSpec<BatchSource> = {
   },
 };
 
+/** Per definition object, computed once: its window in ms and the key of its aggregator (lookups run per row). */
+const streamSpecs = new WeakMap<StreamSource, { windowMs: number; spec: string }>();
+function streamSpecOf(s: StreamSource): { windowMs: number; spec: string } {
+  let found = streamSpecs.get(s);
+  if (!found) {
+    const windowMs = durationMs(s.window);
+    found = { windowMs, spec: aggregatorKey(windowMs, s.aggregate, s.field) };
+    streamSpecs.set(s, found);
+  }
+  return found;
+}
+
 const stream: FeatureKindSpec<StreamSource> = {
   kind: 'stream',
   describe: (s) =>
@@ -78,8 +90,8 @@ const stream: FeatureKindSpec<StreamSource> = {
     const s = feature.source as StreamSource;
     const windows = data.streamWindows(s.stream);
     if (!windows) return { value: s.aggregate === 'count' || s.aggregate === 'distinct_count' ? 0 : null, ageMs: null };
-    const windowMs = durationMs(s.window);
-    const value = windows.aggregate(s.entity, key, t, windowMs, s.aggregate, s.field);
+    const { windowMs, spec } = streamSpecOf(s);
+    const value = windows.aggregate(s.entity, key, t, windowMs, s.aggregate, s.field, spec);
     const newest = newestEventTs(windows.events(s.entity, key), t, windowMs);
     return { value, ageMs: newest === null ? null : t - newest };
   },

@@ -70,6 +70,35 @@ function sourceKey(s: BatchSource): string {
   return `${s.table}|${s.keyColumn ?? s.entity}|${s.column}|${s.asOfColumn}`;
 }
 
+/** What resolving a model's rows needs from its definitions, derived once per definitions array (they live as long as the loaded model). */
+interface ResolutionPlan {
+  derived: DerivedFeature[];
+  entities: string[];
+  requestFeatures: SourcedFeature[];
+  derivedNames: Set<string>;
+  allowed: Set<string>;
+}
+
+const plans = new WeakMap<readonly SourcedFeature[], ResolutionPlan>();
+
+function planOf(features: readonly SourcedFeature[]): ResolutionPlan {
+  let plan = plans.get(features);
+  if (!plan) {
+    const derived = derivedFeatures(features);
+    const entities = entityKeysOf(features);
+    const requestFeatures = features.filter((f) => kindOf(f) === 'request');
+    plan = {
+      derived,
+      entities,
+      requestFeatures,
+      derivedNames: new Set(derived.map((f) => f.name)),
+      allowed: new Set([...requestFeatures.map((f) => f.name), ...entities]),
+    };
+    plans.set(features, plan);
+  }
+  return plan;
+}
+
 export class FeatureRuntime implements FeatureData {
   private schemas = new Map<string, StreamSchema>();
   private readonly windows = new Map<string, StreamWindows>();
@@ -228,13 +257,9 @@ export class FeatureRuntime implements FeatureData {
     features: readonly SourcedFeature[],
     instances: readonly unknown[],
   ): Promise<ResolvedRow[]> {
-    const derived = derivedFeatures(features);
-    const entities = entityKeysOf(features);
+    const { derived, entities, requestFeatures, derivedNames, allowed } = planOf(features);
     const keys = new Map<string, Set<string>>(entities.map((e) => [e, new Set<string>()]));
     const rows = new Array<ResolvedRow>(instances.length);
-    const requestFeatures = features.filter((f) => kindOf(f) === 'request');
-    const derivedNames = new Set(derived.map((f) => f.name));
-    const allowed = new Set([...requestFeatures.map((f) => f.name), ...entities]);
     for (let i = 0; i < instances.length; i++) {
       const inst = instances[i];
       if (inst === null || typeof inst !== 'object' || Array.isArray(inst)) {
@@ -286,17 +311,39 @@ export class FeatureRuntime implements FeatureData {
       rows[i] = row;
     }
     const t = this.now();
+    // Stream values first, at t, before anything awaits: every lookup then reaches the window
+    // aggregates in clock order (a request that waited for PostgreSQL and came back with an older
+    // t than another's would make its lookups fall back to a scan of the window).
+    const ages = new Array<Record<string, number | null>>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      for (const f of derived) rows[i][f.name] = null; // keys in definition order in the logged row
+      ages[i] = this.fill(rows[i], derived, 'stream', t);
+    }
     await this.fillBatchCache(derived, (e) => keys.get(e)!, t);
-    for (const row of rows) {
-      const age: Record<string, number | null> = {};
-      for (const f of derived) {
-        const r = valueAt(f, this, entityKey(row[f.source.entity])!, t);
-        row[f.name] = r.value;
-        age[f.name] = r.ageMs === null ? null : r.ageMs / 1000;
-      }
-      row[RESOLUTION_KEY] = { at: t, age };
+    for (let i = 0; i < rows.length; i++) {
+      const age = Object.assign(ages[i], this.fill(rows[i], derived, 'batch', t));
+      const ordered: Record<string, number | null> = {};
+      for (const f of derived) ordered[f.name] = age[f.name];
+      rows[i][RESOLUTION_KEY] = { at: t, age: ordered };
     }
     return rows;
+  }
+
+  /** Resolves one row's features of one kind at t into the row; returns their ages in seconds. */
+  private fill(
+    row: ResolvedRow,
+    derived: readonly DerivedFeature[],
+    kind: 'batch' | 'stream',
+    t: number,
+  ): Record<string, number | null> {
+    const age: Record<string, number | null> = {};
+    for (const f of derived) {
+      if (f.source.kind !== kind) continue;
+      const r = valueAt(f, this, entityKey(row[f.source.entity])!, t);
+      row[f.name] = r.value;
+      age[f.name] = r.ageMs === null ? null : r.ageMs / 1000;
+    }
+    return age;
   }
 
   private evict(): void {

@@ -68,7 +68,8 @@ export function rowsFromInstances(model: string, features: readonly FeatureSpec[
   return instances as FeatureRow[];
 }
 
-const NUMERIC_DATATYPES = new Set([
+/** Datatypes a numerical feature may come in (BOOL as 0/1). */
+export const NUMERIC_DATATYPES: ReadonlySet<string> = new Set([
   'FP16',
   'FP32',
   'FP64',
@@ -92,6 +93,20 @@ export interface InferInputTensor {
 
 export function flatten(data: unknown[]): unknown[] {
   return data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
+}
+
+/** The values of one per-feature tensor, shape [N] or [N, 1], flattened; errors name the input. */
+export function tensorColumn(model: string, t: InferInputTensor): unknown[] {
+  if (!(t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1))) {
+    throw new InputError(`model ${model}: input "${t.name}" has shape [${t.shape.join(', ')}]; expected [N] or [N, 1]`);
+  }
+  const data = flatten(t.data);
+  if (data.length !== t.shape[0]) {
+    throw new InputError(
+      `model ${model}: input "${t.name}" has ${data.length} values but shape [${t.shape.join(', ')}]`,
+    );
+  }
+  return data;
 }
 
 /**
@@ -123,11 +138,6 @@ export function rowsFromTensors(
         `model ${model}: input "${f.name}" is missing; expected ${f.type === 'numerical' ? 'FP32' : 'BYTES'} of shape [N] or [N, 1]`,
       );
     }
-    if (!(t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1))) {
-      throw new InputError(
-        `model ${model}: input "${f.name}" has shape [${t.shape.join(', ')}]; expected [N] or [N, 1]`,
-      );
-    }
     if (f.type === 'numerical' && !NUMERIC_DATATYPES.has(t.datatype)) {
       throw new InputError(
         `model ${model}: input "${f.name}" has datatype ${t.datatype}; expected FP32 (numerical feature)`,
@@ -138,12 +148,7 @@ export function rowsFromTensors(
         `model ${model}: input "${f.name}" has datatype ${t.datatype}; expected BYTES (categorical feature)`,
       );
     }
-    const data = flatten(t.data);
-    if (data.length !== t.shape[0]) {
-      throw new InputError(
-        `model ${model}: input "${f.name}" has ${data.length} values but shape [${t.shape.join(', ')}]`,
-      );
-    }
+    const data = tensorColumn(model, t);
     if (n === -1) n = t.shape[0];
     else if (t.shape[0] !== n) {
       throw new InputError(`model ${model}: input "${f.name}" has ${t.shape[0]} rows but other inputs have ${n}`);

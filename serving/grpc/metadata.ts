@@ -1,4 +1,5 @@
 /** ModelMetadata: a model's inputs and outputs as the HTTP GET /v2/models/{m} lists them. */
+import { hasDerivedFeatures } from '../../features/definition';
 import { InputError } from '../featureInput';
 import type { LiveModel, LiveVersion } from '../liveModels';
 import { featureInputsOf, matrixInputOf } from '../oip/inputs';
@@ -30,7 +31,11 @@ export function modelMetadata(model: LiveModel, version: string): ModelMetadataR
     name: model.name,
     versions: versions.map((v) => String(v.version)),
     platform: 'onnxruntime_onnx',
-    inputs: native?.onnx.inputMode === 'matrix' ? [matrixInputOf(model, native)] : featureInputsOf(model.features),
+    // A model with batch or stream features takes its request features and entity keys, whatever its graph's layout.
+    inputs:
+      native?.onnx.inputMode === 'matrix' && !hasDerivedFeatures(model.features)
+        ? [matrixInputOf(model, native)]
+        : featureInputsOf(model.features),
     outputs: outputMetadata(model),
   };
 }

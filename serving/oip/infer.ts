@@ -5,11 +5,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ServedBy, ServingContext } from '../context';
+import { hasDerivedFeatures } from '../../features/definition';
+import type { FeatureRow } from '../../onnx/model';
 import { InputError } from '../featureInput';
+import { resolveFeatureRows } from '../features';
 import type { LiveModel, Route } from '../liveModels';
 import { modelOr404 } from '../routes/lookup';
 import { jsonNumbers, scoreRequest } from '../scoring';
-import { rowsFromOipInputs } from './inputs';
+import { instancesFromOipInputs, rowsFromOipInputs } from './inputs';
 
 /** One input tensor. `data`: a flat or nested JSON array, a typed array, or (BYTES) a list of strings or Buffers. */
 export interface OipInputTensor {
@@ -91,11 +94,16 @@ export async function inferOip(ctx: ServingContext, call: OipInferCall): Promise
   if (!request || !Array.isArray(request.inputs) || request.inputs.length === 0) {
     throw new InputError(`model ${name}: the request has no inputs; send "inputs": [{name, shape, datatype, data}]`);
   }
-  const rows = rowsFromOipInputs(name, model, route.served, request.inputs);
-  if (rows.length === 0) throw new InputError(`model ${name}: the inputs hold no rows`);
-  if (rows.length > ctx.maxInstances) {
-    throw new InputError(`model ${name}: ${rows.length} rows in one request; at most ${ctx.maxInstances}`, 413);
+  const derived = hasDerivedFeatures(model.features);
+  const given = derived
+    ? instancesFromOipInputs(name, model.features, request.inputs)
+    : rowsFromOipInputs(name, model, route.served, request.inputs);
+  if (given.length === 0) throw new InputError(`model ${name}: the inputs hold no rows`);
+  if (given.length > ctx.maxInstances) {
+    throw new InputError(`model ${name}: ${given.length} rows in one request; at most ${ctx.maxInstances}`, 413);
   }
+  // Batch and stream features are resolved here, for HTTP and gRPC alike, as /v1 predict does.
+  const rows = derived ? await resolveFeatureRows(ctx.features, name, model.features, given) : (given as FeatureRow[]);
   const { served, shadow } = route;
   servedBy.version = served.version;
   servedBy.stage = served.stage;

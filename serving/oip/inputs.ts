@@ -9,7 +9,8 @@
  */
 import type { FeatureSpec } from '../../config/model';
 import type { FeatureRow } from '../../onnx/model';
-import { InputError, rowsFromTensors } from '../featureInput';
+import { entityKeysOf, hasDerivedFeatures, kindOf, type SourcedFeature } from '../../features/definition';
+import { InputError, NUMERIC_DATATYPES, rowsFromTensors, tensorColumn } from '../featureInput';
 import type { LiveModel, LiveVersion } from '../liveModels';
 import type { OipInputTensor } from './infer';
 import { plainValues } from './tensorData';
@@ -27,8 +28,19 @@ export function matrixInputOf(model: Pick<LiveModel, 'features'>, version: LiveV
   return { name: graphName ?? 'input', datatype: numerical ? 'FP32' : 'BYTES', shape: [-1, model.features.length] };
 }
 
-/** The per-feature layout, as metadata lists it. */
-export function featureInputsOf(features: readonly FeatureSpec[]) {
+/**
+ * The per-feature layout, as metadata lists it. A model with batch or stream features takes its
+ * request features and entity keys (BYTES or an integer type); the server resolves the rest.
+ */
+export function featureInputsOf(features: readonly SourcedFeature[]) {
+  if (hasDerivedFeatures(features)) {
+    return [
+      ...features
+        .filter((f) => kindOf(f) === 'request')
+        .map((f) => ({ name: f.name, datatype: f.type === 'numerical' ? 'FP32' : 'BYTES', shape: [-1, 1] })),
+      ...entityKeysOf(features).map((name) => ({ name, datatype: 'BYTES', shape: [-1, 1] })),
+    ];
+  }
   return features.map((f) => ({
     name: f.name,
     datatype: f.type === 'numerical' ? 'FP32' : 'BYTES',
@@ -36,19 +48,75 @@ export function featureInputsOf(features: readonly FeatureSpec[]) {
   }));
 }
 
-const NUMERIC = new Set([
-  'FP16',
-  'FP32',
-  'FP64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-]);
+function checkHasData(modelName: string, inputs: readonly OipInputTensor[]): void {
+  for (const t of inputs) {
+    if (t.data === undefined || t.data === null) {
+      throw new InputError(
+        `model ${modelName}: input "${t.name}" has no data; give "data" (a JSON array) or, with the binary tensor extension, parameters.binary_data_size`,
+      );
+    }
+  }
+}
+
+/**
+ * A model with batch or stream features: one tensor per request feature and per entity key ([N] or
+ * [N, 1]) → the instances the feature runtime completes, as /v1 predict's `instances` are. Entity
+ * keys come as BYTES or integers; the names and types are checked here so errors name the input.
+ */
+export function instancesFromOipInputs(
+  modelName: string,
+  features: readonly SourcedFeature[],
+  inputs: readonly OipInputTensor[],
+): Array<Record<string, unknown>> {
+  checkHasData(modelName, inputs);
+  const requestFeatures = new Map(features.filter((f) => kindOf(f) === 'request').map((f) => [f.name, f]));
+  const entities = new Set(entityKeysOf(features));
+  const expectedInputs = [...requestFeatures.keys(), ...entities];
+  const seen = new Set<string>();
+  let instances: Array<Record<string, unknown>> | null = null;
+  for (const t of inputs) {
+    if (seen.has(t.name)) throw new InputError(`model ${modelName}: input "${t.name}" is given twice`);
+    seen.add(t.name);
+    const spec = requestFeatures.get(t.name);
+    if (!spec && !entities.has(t.name)) {
+      const derived = features.find((f) => f.name === t.name);
+      throw new InputError(
+        derived
+          ? `model ${modelName}: input "${t.name}" is computed by driftloop from ${(derived.source as { entity: string }).entity}; do not send it, send the entity key`
+          : `model ${modelName}: unknown input "${t.name}"; this model resolves its batch and stream features itself: send one tensor each of ${expectedInputs.join(', ')}`,
+      );
+    }
+    const wanted = spec ? (spec.type === 'numerical' ? 'numeric' : 'BYTES') : 'BYTES or an integer type';
+    const ok = spec
+      ? spec.type === 'numerical'
+        ? NUMERIC_DATATYPES.has(t.datatype)
+        : t.datatype === 'BYTES'
+      : t.datatype === 'BYTES' || /^U?INT(8|16|32|64)$/.test(t.datatype);
+    if (!ok) {
+      throw new InputError(
+        `model ${modelName}: input "${t.name}" has datatype ${t.datatype}; expected ${wanted} (${spec ? `${spec.type} feature` : 'entity key'})`,
+      );
+    }
+    const column = tensorColumn(modelName, { ...t, data: plainValues(t.datatype, t.data) });
+    if (instances === null) instances = column.map(() => ({}));
+    else if (column.length !== instances.length) {
+      throw new InputError(
+        `model ${modelName}: input "${t.name}" has ${column.length} rows but other inputs have ${instances.length}`,
+      );
+    }
+    for (let i = 0; i < column.length; i++) {
+      const v = column[i];
+      instances[i][t.name] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    }
+  }
+  const missing = expectedInputs.filter((name) => !seen.has(name));
+  if (missing.length) {
+    throw new InputError(
+      `model ${modelName}: input(s) ${missing.join(', ')} missing; send one tensor each of ${expectedInputs.join(', ')} (batch and stream features are resolved by the server)`,
+    );
+  }
+  return instances ?? [];
+}
 
 export function rowsFromOipInputs(
   modelName: string,
@@ -59,13 +127,7 @@ export function rowsFromOipInputs(
   const features = model.features;
   const matrix = matrixInputOf(model, served);
   const featureNames = new Set(features.map((f) => f.name));
-  for (const t of inputs) {
-    if (t.data === undefined || t.data === null) {
-      throw new InputError(
-        `model ${modelName}: input "${t.name}" has no data; give "data" (a JSON array) or, with the binary tensor extension, parameters.binary_data_size`,
-      );
-    }
-  }
+  checkHasData(modelName, inputs);
   if (inputs.length === 1 && !featureNames.has(inputs[0].name)) {
     if (inputs[0].name !== matrix.name) {
       throw new InputError(
@@ -106,7 +168,7 @@ function rowsFromMatrix(
     );
   }
   const numerical = matrix.datatype === 'FP32';
-  if (numerical ? !NUMERIC.has(tensor.datatype) && tensor.datatype !== 'BOOL' : tensor.datatype !== 'BYTES') {
+  if (numerical ? !NUMERIC_DATATYPES.has(tensor.datatype) : tensor.datatype !== 'BYTES') {
     throw new InputError(
       `${what} has datatype ${tensor.datatype}; expected ${numerical ? 'FP32 (every feature is numerical)' : 'BYTES (the model has categorical features; numerical columns as decimal strings)'}`,
     );
