@@ -18,7 +18,7 @@ import type {
   SinkName,
 } from './types';
 
-/** An incident as recorded (store/alerts.ts IncidentRecord has this shape). */
+/** An incident as recorded (store/alerts.ts IncidentRecord extends it with the ledger's own fields). */
 export interface IncidentState {
   id: number;
   model: string;

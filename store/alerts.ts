@@ -8,24 +8,15 @@ import type {
   Severity,
   SinkName,
 } from '../alerts/types';
+import type { IncidentState } from '../alerts/incident';
 import type { Queryable } from './db';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'held' | 'rate_limited' | 'superseded';
 
-export interface IncidentRecord {
-  id: number;
-  model: string;
-  kind: AlertKind;
-  severity: Severity;
-  status: 'firing' | 'resolved';
-  summary: string;
-  details: Record<string, unknown>;
-  links: AlertLinks;
-  dedupKey: string;
+/** The incident as alerts/ composes it, plus what only the ledger keeps. */
+export interface IncidentRecord extends IncidentState {
   driftRunId: number | null;
-  openedAt: Date;
   updatedAt: Date;
-  resolvedAt: Date | null;
 }
 
 function toIncident(r: Record<string, unknown>): IncidentRecord {
