@@ -3,7 +3,7 @@
  * message), or settle it without sending. The activity reads the facts, asks here, claims the
  * row in a short transaction, sends with no transaction open, then records the answer.
  */
-import type { AlertAction, SinkName } from './types';
+import type { AlertAction, AlertFinding, SinkName } from './types';
 
 export interface DeliveryFacts {
   sink: SinkName;
@@ -94,4 +94,25 @@ export function outcomeNextText(outcome: RetrainOutcomeKind, incidentOpen: boole
     case 'failed':
       return `Investigate the failed retrain.${still}`;
   }
+}
+
+/**
+ * "drift in segment country=BR (income, age); segment country=MX (income)": the segment findings of a
+ * drift alert, segments in the order of their first finding (most significant first), at most three
+ * segments and three features each. Empty when no finding is about a segment.
+ */
+export function segmentDriftText(findings: AlertFinding[]): string {
+  const bySegment = new Map<string, string[]>();
+  for (const f of findings) {
+    if (f.kind !== 'segment' || !f.segment) continue;
+    const features = bySegment.get(f.segment) ?? [];
+    if (!features.includes(f.feature)) features.push(f.feature);
+    bySegment.set(f.segment, features);
+  }
+  if (bySegment.size === 0) return '';
+  const parts = [...bySegment].slice(0, 3).map(([segment, features]) => {
+    const shown = features.slice(0, 3).join(', ') + (features.length > 3 ? ', …' : '');
+    return `segment ${segment} (${shown})`;
+  });
+  return `drift in ${parts.join('; ')}${bySegment.size > 3 ? '; …' : ''}`;
 }
