@@ -16,7 +16,13 @@ import {
   type FeatureDriftResult,
 } from '../stats/index';
 import { getOpenIncident } from '../store/alerts';
-import { lastJudgedDriftRun, recordDriftRun, type DriftResultRow, type DriftRunStatus } from '../store/driftRuns';
+import {
+  lastJudgedDriftRun,
+  recordDriftRun,
+  type DriftResultRow,
+  type DriftRunStatus,
+  type DriftSegmentRow,
+} from '../store/driftRuns';
 import { getModel, getVersionInStage } from '../store/models';
 import { listRetrainRuns } from '../store/retrainRuns';
 import { readPredictionWindow } from '../store/window';
@@ -122,7 +128,7 @@ function dataQualityErrorsOf(report: DriftReport): AlertFinding[] {
 function findingsOf(report: DriftReport): AlertFinding[] {
   const drifted = [...report.features, ...(report.prediction ? [report.prediction] : [])].filter((f) => f.drifted);
   drifted.sort((a, b) => (b.effectSize ?? 0) - (a.effectSize ?? 0));
-  return drifted.slice(0, 5).map((f) => ({
+  const findings: AlertFinding[] = drifted.slice(0, 5).map((f) => ({
     feature: f.feature,
     kind: f === report.prediction ? ('prediction' as const) : ('feature' as const),
     test: f.test,
@@ -130,6 +136,41 @@ function findingsOf(report: DriftReport): AlertFinding[] {
     pvalue: f.adjustedPvalue ?? f.pvalue,
     threshold: f.threshold,
   }));
+  return findings.concat(segmentFindingsOf(report));
+}
+
+/** The five most significant features flagged inside a segment ("country=BR"), across every segment column. */
+function segmentFindingsOf(report: DriftReport): AlertFinding[] {
+  const flagged = (report.segments ?? []).flatMap((s) =>
+    s.segments.flatMap((g) =>
+      g.features.filter((f) => f.flagged).map((f) => ({ segment: `${s.column}=${g.segment}`, result: f })),
+    ),
+  );
+  flagged.sort((a, b) => (a.result.adjustedPvalue ?? 1) - (b.result.adjustedPvalue ?? 1));
+  return flagged.slice(0, 5).map(({ segment, result }) => ({
+    feature: result.feature,
+    kind: 'segment' as const,
+    segment,
+    test: result.test,
+    statistic: result.statistic,
+    pvalue: result.adjustedPvalue,
+    threshold: result.threshold,
+  }));
+}
+
+/** Every tested segment of every segment column, as stored for the dashboards. */
+function segmentRowsOf(report: DriftReport): DriftSegmentRow[] {
+  return (report.segments ?? []).flatMap((s) =>
+    s.segments.map((g) => ({
+      column: s.column,
+      segment: g.segment,
+      rows: g.rows,
+      flaggedFeatures: g.flaggedFeatures,
+      features: g.features,
+      estimated: g.estimated,
+      realized: g.realized,
+    })),
+  );
 }
 
 /**
@@ -302,6 +343,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
           durationMs,
         },
         report ? toResultRows(report) : [],
+        report ? segmentRowsOf(report) : [],
       );
       logger.info(
         { model: req.model, version: production.version, status, driftRunId, rows: window.rows, durationMs },

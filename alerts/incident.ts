@@ -286,3 +286,24 @@ export function outcomeNotice(incident: IncidentState, report: RetrainOutcomeRep
     nextText: outcomeNextText(report.outcome, incident.status === 'firing'),
   };
 }
+
+/**
+ * "drift in segment country=BR (income, age); segment country=MX (income)": the segment findings of a
+ * drift alert, segments in the order of their first finding (most significant first), at most three
+ * segments and three features each. Empty when no finding is about a segment.
+ */
+export function segmentDriftText(findings: AlertFinding[]): string {
+  const bySegment = new Map<string, string[]>();
+  for (const f of findings) {
+    if (f.kind !== 'segment' || !f.segment) continue;
+    const features = bySegment.get(f.segment) ?? [];
+    if (!features.includes(f.feature)) features.push(f.feature);
+    bySegment.set(f.segment, features);
+  }
+  if (bySegment.size === 0) return '';
+  const parts = [...bySegment].slice(0, 3).map(([segment, features]) => {
+    const shown = features.slice(0, 3).join(', ') + (features.length > 3 ? ', …' : '');
+    return `segment ${segment} (${shown})`;
+  });
+  return `drift in ${parts.join('; ')}${bySegment.size > 3 ? '; …' : ''}`;
+}

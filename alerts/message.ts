@@ -1,4 +1,5 @@
 /** Words of an alert: the default summary and what happens next, the same in every sink. */
+import { segmentDriftText } from './incident';
 import type { AlertFinding, AlertKind, NextStep } from './types';
 
 const KIND_TITLE: Record<AlertKind, string> = {
@@ -16,8 +17,9 @@ export function kindTitle(kind: AlertKind): string {
 
 /**
  * "churn: input drift in 3 of 12 features (tenure, plan, region); prediction drifted" when findings
- * are known. The count and the names are both about input features; the prediction (and the
- * multivariate check) are said apart, so the numbers agree with the names.
+ * are known. The count and the names are both about input features; the prediction, the
+ * multivariate check and the segments ("drift in segment country=BR (income)") are said apart, so
+ * the numbers agree with the names.
  */
 export function defaultSummary(
   model: string,
@@ -39,7 +41,8 @@ export function defaultSummary(
       : counts && counts.total > 0
         ? ` in ${drifted} of ${counts.total} features (${shown})`
         : ` in ${names.length} ${names.length === 1 ? 'feature' : 'features'} (${shown})`;
-  return `${model}: ${title}${count}${others.length ? `${count ? '; ' : ' ('}${others.join(', ')}${count ? '' : ')'}` : ''}`;
+  const segments = segmentDriftText(findings);
+  return `${model}: ${title}${count}${others.length ? `${count ? '; ' : ' ('}${others.join(', ')}${count ? '' : ')'}` : ''}${segments ? `; ${segments}` : ''}`;
 }
 
 /** "credit_score, loan_amount" (input features only): the memo's and the summary's names. */
@@ -73,8 +76,9 @@ export function formatNumber(value: number | null): string {
   return Number(value.toPrecision(4)).toString();
 }
 
-/** "tenure: psi=0.41 (p=1.2e-9, threshold 0.2)" */
+/** "tenure: psi=0.41 (p=1.2e-9, threshold 0.2)"; in a segment "country=BR income: ks=0.3 (…)" */
 export function describeFinding(f: AlertFinding): string {
   const p = f.pvalue === null ? '' : `p=${formatNumber(f.pvalue)}, `;
-  return `${f.feature}: ${f.test}=${formatNumber(f.statistic)} (${p}threshold ${formatNumber(f.threshold)})`;
+  const where = f.kind === 'segment' && f.segment ? `${f.segment} ` : '';
+  return `${where}${f.feature}: ${f.test}=${formatNumber(f.statistic)} (${p}threshold ${formatNumber(f.threshold)})`;
 }

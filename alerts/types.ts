@@ -23,7 +23,9 @@ export type AlertAction = 'trigger' | 'refresh' | 'resolve' | 'notice';
 export interface AlertFinding {
   feature: string;
   /** What drifted: an input feature (default), the model's prediction, or all inputs together. */
-  kind?: 'feature' | 'prediction' | 'multivariate';
+  kind?: 'feature' | 'prediction' | 'multivariate' | 'segment';
+  /** For kind 'segment': the segment the feature drifted in, as column=value ("country=BR"). */
+  segment?: string;
   test: string;
   statistic: number | null;
   pvalue: number | null;

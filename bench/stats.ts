@@ -10,12 +10,16 @@
  *   at least 3× faster than NannyML's default calculate and 30× faster than Evidently at each size.
  *   The peers live in .driftloop/bench-venv, set up on first run (bench/statsPeers.ts).
  * Env: SIZES (comma-separated rows, default 10000,100000,1000000), RUNS (driftloop runs, default 7),
- *   PEERS=0 to skip the peers, SECTIONS (comma-separated: speed, binning, sample; default all),
+ *   PEERS=0 to skip the peers, SECTIONS (comma-separated: speed, binning, sample, profile; default all),
  *   TRIALS (windows per power estimate, default 200).
  * binning, sample: the power evidence behind the profile's default bins and reference sample size
  *   (bench/statsPower.ts).
+ * profile: the stored size of a 50-feature reference profile (serializeProfile, packed) against its
+ *   budget and against plain JSON numbers, and the median time to decode it (JSON.parse + parseProfile,
+ *   what a monitoring round does after reading the row; bench:scale's profile section adds PostgreSQL).
  */
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
+import { parseProfile, serializeProfile } from '../stats/profile/serializeProfile';
 import { resolveDriftPolicy } from '../stats/policy/driftPolicy';
 import { driftReport } from '../stats/report/driftReport';
 import type { DriftState } from '../stats/report/driftState';
@@ -29,10 +33,13 @@ const referenceRows = 100_000;
 const sizes = (process.env.SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const runs = Number(process.env.RUNS ?? 7);
 const withPeers = process.env.PEERS !== '0';
-const sections = new Set((process.env.SECTIONS ?? 'speed,binning,sample').split(','));
+const sections = new Set((process.env.SECTIONS ?? 'speed,binning,sample,profile').split(','));
 const trials = Number(process.env.TRIALS ?? 200);
 const NANNYML_TARGET = 3;
 const EVIDENTLY_TARGET = 30;
+/** The stored-profile budget stated in stats/profile/referenceProfile.ts. */
+const PROFILE_BYTES_BUDGET = 2_750_000;
+const PROFILE_DECODE_BUDGET_MS = 50;
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const median = (xs: number[]) => {
@@ -131,6 +138,44 @@ async function speed(): Promise<void> {
   }
 }
 
+function profileSize(): void {
+  progress(`profile: building a ${features}-feature profile from ${fmt(referenceRows)} rows`);
+  const reference = syntheticWindow({ rows: referenceRows, numerical: features, seed: 3 });
+  reference.prediction = Float64Array.from(reference.numerical.x0, (x) => 1 / (1 + Math.exp(-x)));
+  reference.labels = Float64Array.from(reference.prediction, (p, i) => ((i * 7919) % 100 < p * 100 ? 1 : 0));
+  const profile = buildReferenceProfile(reference, syntheticSchema(features));
+  const stored = serializeProfile(profile);
+  const bytes = Buffer.byteLength(stored);
+  const plainBytes = Buffer.byteLength(JSON.stringify(profile));
+  const decode: number[] = [];
+  const decodeCpu: number[] = [];
+  for (let run = 0; run < runs + 2; run++) {
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
+    parseProfile(JSON.parse(stored));
+    const used = process.cpuUsage(cpuStarted);
+    if (run >= 2) {
+      decode.push(performance.now() - started);
+      decodeCpu.push((used.user + used.system) / 1000);
+    }
+  }
+  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+  const decodeMs = median(decode);
+  const decodeCpuMs = median(decodeCpu);
+  console.log(
+    `\nprofile: ${features} numerical features + prediction + calibration, default options, Gaussian doubles`,
+  );
+  console.log(
+    `  stored ${mb(bytes)} (plain JSON numbers ${mb(plainBytes)}, ${(plainBytes / bytes).toFixed(1)}× larger); ` +
+      `budget ${mb(PROFILE_BYTES_BUDGET)}: ${bytes <= PROFILE_BYTES_BUDGET ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `  decode (JSON.parse + parseProfile) median ${ms(decodeMs)} wall (${ms(decodeCpuMs)} CPU) of ${runs}; ` +
+      `budget ${PROFILE_DECODE_BUDGET_MS} ms CPU: ${decodeCpuMs <= PROFILE_DECODE_BUDGET_MS ? 'met' : 'NOT met'}`,
+  );
+}
+
+if (sections.has('profile')) profileSize();
 if (sections.has('speed')) await speed();
 if (sections.has('binning')) binningPower(trials, progress);
 if (sections.has('sample')) sampleSizePower(trials, progress);

@@ -175,6 +175,50 @@ export function modelDriftDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       timeSeriesPanel(
+        'Flagged features per segment',
+        timeSeries(`
+          SELECT r.created_at AS time, s.segment_column || '=' || s.segment AS metric,
+                 cardinality(s.flagged_features) AS flagged_features
+          FROM drift_segments s
+          JOIN drift_runs r ON r.id = s.drift_run_id
+          WHERE r.model = ${MODEL} AND $__timeFilter(r.created_at)
+          ORDER BY 1, 2
+        `),
+      )
+        .description(
+          "Features flagged inside each segment of the policy's segment columns (policy.drift.segments.columns), p-values corrected across every segment and feature together.",
+        )
+        .span(12)
+        .min(0),
+    )
+    .withPanel(
+      tablePanel(
+        'Segments in the latest run',
+        table(`
+          SELECT r.created_at AS time, s.segment_column || '=' || s.segment AS segment, s.rows,
+                 array_to_string(s.flagged_features, ', ') AS flagged_features,
+                 (s.estimated ->> 'accuracy')::double precision AS estimated_accuracy,
+                 (s.realized ->> 'accuracy')::double precision AS realized_accuracy
+          FROM drift_segments s
+          JOIN drift_runs r ON r.id = s.drift_run_id
+          WHERE s.drift_run_id = (
+            SELECT r2.id FROM drift_runs r2
+            WHERE r2.model = ${MODEL} AND EXISTS (SELECT 1 FROM drift_segments s2 WHERE s2.drift_run_id = r2.id)
+            ORDER BY r2.created_at DESC, r2.id DESC
+            LIMIT 1
+          )
+          ORDER BY cardinality(s.flagged_features) DESC, s.rows DESC, 2
+        `),
+      )
+        .description(
+          'Each segment of the latest monitoring run that had segments: its rows, the features flagged in it, and accuracy estimated before labels (binary CBPE) and realized where labels arrived.',
+        )
+        .span(12)
+        .overrideByName('estimated_accuracy', [{ id: 'unit', value: 'percentunit' }])
+        .overrideByName('realized_accuracy', [{ id: 'unit', value: 'percentunit' }]),
+    )
+    .withPanel(
+      timeSeriesPanel(
         'Drift share and score',
         timeSeries(`
           SELECT created_at AS time,

@@ -19,7 +19,7 @@ import {
   type ModelVersionRecord,
 } from '../store/models';
 import { REFERENCE_DATASET, replaceTrainingRows } from '../store/trainingRows';
-import { buildReferenceProfile, type DataWindow } from '../stats/index';
+import { buildReferenceProfile, type DataWindow, type ReferenceProfile } from '../stats/index';
 import { OnnxModel, type ModelSpec } from '../onnx/model';
 import { readColumns } from '../training/design';
 import { encodeLabels, type TrainingSet } from '../training/trainingSet';
@@ -107,7 +107,7 @@ export async function registerModelFromFiles(db: Db, req: RegisterFromFiles): Pr
   const modelSpec: ModelSpec = { name: model.name, task: model.task, features: model.features, target: model.target };
   const stored = await replaceTrainingRows(db, model.name, REFERENCE_DATASET, reference.rows, reference.labels);
 
-  let profile: unknown = null;
+  let profile: ReferenceProfile | null = null;
   let profileError: string | null = null;
   let profileColumns = 0;
   try {

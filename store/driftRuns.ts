@@ -22,7 +22,18 @@ export interface DriftResultRow {
   details?: Record<string, unknown>;
 }
 
-interface NewDriftRun {
+/** One segment of one segment column in a run (stats/report/segmentDrift.ts SegmentResult). */
+export interface DriftSegmentRow {
+  column: string;
+  segment: string;
+  rows: number;
+  flaggedFeatures: string[];
+  features: unknown;
+  estimated: unknown;
+  realized: unknown;
+}
+
+export interface NewDriftRun {
   model: string;
   version: number;
   workflowId: string;
@@ -90,7 +101,12 @@ function json(value: unknown): string | null {
  * Writes a run and its results in one transaction. Idempotent per (workflowId, runId): a retried
  * activity gets the id of the run it already wrote and writes nothing.
  */
-export async function recordDriftRun(db: Db, run: NewDriftRun, results: DriftResultRow[]): Promise<number> {
+export async function recordDriftRun(
+  db: Db,
+  run: NewDriftRun,
+  results: DriftResultRow[],
+  segments: DriftSegmentRow[] = [],
+): Promise<number> {
   return withTransaction(db, async (client) => {
     const inserted = await client.query(
       `INSERT INTO drift_runs (model, version, workflow_id, run_id, window_start, window_end, rows_in_window,
@@ -147,6 +163,24 @@ export async function recordDriftRun(db: Db, run: NewDriftRun, results: DriftRes
           results.map((r) => finiteOrNull(r.threshold)),
           results.map((r) => r.drifted),
           results.map((r) => json({ ...r.details, flagged: r.flagged, effectSize: r.effectSize })),
+        ],
+      );
+    }
+    if (segments.length > 0) {
+      await client.query(
+        `INSERT INTO drift_segments (drift_run_id, segment_column, segment, rows, flagged_features, features, estimated, realized)
+         SELECT $1, c, s, r, ARRAY(SELECT jsonb_array_elements_text(f)), x, e, z
+         FROM unnest($2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::jsonb[]) AS u(c, s, r, f, x, e, z)
+         ON CONFLICT DO NOTHING`,
+        [
+          id,
+          segments.map((g) => g.column),
+          segments.map((g) => g.segment),
+          segments.map((g) => g.rows),
+          segments.map((g) => JSON.stringify(g.flaggedFeatures)),
+          segments.map((g) => JSON.stringify(g.features)),
+          segments.map((g) => json(g.estimated)),
+          segments.map((g) => json(g.realized)),
         ],
       );
     }

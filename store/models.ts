@@ -16,6 +16,8 @@ import {
   type Task,
 } from '../config/model';
 import { withTransaction, type Db, type DbClient, type Queryable } from './db';
+import { serializeProfile } from '../stats/profile/serializeProfile';
+import type { ReferenceProfile } from '../stats/profile/referenceProfile';
 
 /** Channel on which every stage change is announced; payload is JSON StageChange. */
 export const STAGE_CHANNEL = 'driftloop_stage';
@@ -157,7 +159,8 @@ export interface NewModelVersion {
   onnx: Uint8Array;
   trainer: string;
   metrics?: Record<string, number>;
-  referenceProfile?: unknown;
+  /** Stored packed (serializeProfile); read back with parseProfile. */
+  referenceProfile?: ReferenceProfile;
   stage?: Stage;
   stageReason?: string;
   parentVersion?: number | null;
@@ -201,7 +204,7 @@ export async function insertModelVersion(db: Db, v: NewModelVersion): Promise<Mo
         v.trainingWindow ? `[${v.trainingWindow.from.toISOString()},${v.trainingWindow.to.toISOString()}]` : null,
         v.trainingRows ?? null,
         JSON.stringify(v.metrics ?? {}),
-        v.referenceProfile === undefined ? null : JSON.stringify(v.referenceProfile),
+        v.referenceProfile === undefined ? null : serializeProfile(v.referenceProfile),
         stage,
         v.stageReason ?? null,
         v.parentVersion ?? null,

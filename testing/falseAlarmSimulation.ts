@@ -30,16 +30,36 @@ export function simulationProfile(setup: SimulationSetup): ReferenceProfile {
   );
 }
 
-/** Consecutive windows from the reference distribution: how many got a dataset-level drift / any non-ok verdict. */
+export interface NoDriftRun {
+  windows: number;
+  /** Windows with a dataset-level drift verdict, and with a warning. */
+  drift: number;
+  warning: number;
+  largestEffect: number;
+  smallestAdjustedPvalue: number;
+  /** Per segment column of the policy: windows in which some feature was flagged in some segment. */
+  segmentFlagged: Record<string, number>;
+  /** Segments tested over all windows and segment columns. */
+  segmentsTested: number;
+  smallestSegmentAdjustedPvalue: number;
+}
+
+/**
+ * Consecutive windows from the reference distribution: how many got a dataset-level drift / any
+ * non-ok verdict, and, with policy.segments.columns, how many had a feature flagged in a segment.
+ */
 export function noDriftRun(
   profile: ReferenceProfile,
   policy: DriftPolicy,
   setup: SimulationSetup,
   windows: number,
-): { windows: number; drift: number; warning: number; largestEffect: number; smallestAdjustedPvalue: number } {
+): NoDriftRun {
   let state: DriftState | null = null;
   let drift = 0;
   let warning = 0;
+  const segmentFlagged: Record<string, number> = Object.fromEntries(policy.segments.columns.map((c) => [c, 0]));
+  let segmentsTested = 0;
+  let smallestSegmentAdjustedPvalue = 1;
   // How close the quiet windows came to the two conditions: the margin behind the guarantee.
   let largestEffect = 0;
   let smallestAdjustedPvalue = 1;
@@ -58,8 +78,25 @@ export function noDriftRun(
       largestEffect = Math.max(largestEffect, f.effectSize ?? 0);
       smallestAdjustedPvalue = Math.min(smallestAdjustedPvalue, f.adjustedPvalue ?? 1);
     }
+    for (const set of report.segments ?? []) {
+      segmentsTested += set.segments.length;
+      if (set.segments.some((g) => g.flaggedFeatures.length > 0)) segmentFlagged[set.column]++;
+      for (const g of set.segments) {
+        for (const f of g.features)
+          smallestSegmentAdjustedPvalue = Math.min(smallestSegmentAdjustedPvalue, f.adjustedPvalue ?? 1);
+      }
+    }
   }
-  return { windows, drift, warning, largestEffect, smallestAdjustedPvalue };
+  return {
+    windows,
+    drift,
+    warning,
+    largestEffect,
+    smallestAdjustedPvalue,
+    segmentFlagged,
+    segmentsTested,
+    smallestSegmentAdjustedPvalue,
+  };
 }
 
 export interface DriftScenario {

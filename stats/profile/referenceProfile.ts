@@ -7,12 +7,19 @@
  * and counts; the prediction output like a numerical column; the calibration map at most
  * `calibrationPoints` pairs; the joint sample `jointSampleSize` rows of every column; the
  * correlation matrix of at most 100 numerical features (10,000 numbers). With the defaults
- * (5,000 / 50 / 100 / 1,000 / 1,000) a 50-feature numerical model serializes to at most about
- * 51 × 5,110 + 50 × 1,000 + 2,500 ≈ 313,000 numbers, about 6.5 MB of JSON in the worst case
- * (shortest round-trip doubles of ~20 characters), whether it was trained on 10 thousand or 10
+ * (5,000 / 50 / 100 / 1,000 / 1,000) a 50-feature numerical model holds at most about
+ * 51 × 5,110 + 50 × 1,000 + 2,500 ≈ 313,000 numbers, whether it was trained on 10 thousand or 10
  * billion rows. Category labels are stored as given; their length is the caller's.
+ *
+ * Stored size budget (serializeProfile, format /2): at most 2.75 MB of JSON for 50 numerical
+ * features and the prediction with the default options, whatever the values (test/stats/profile.test.ts
+ * asserts it), and decoded (JSON.parse + parseProfile) in at most 50 ms of CPU (bench:stats, section
+ * profile: ~24 ms). Losslessly, full-precision doubles cannot go
+ * much below this: a 5,000-value sorted sample of Gaussian doubles still carries ~5.8 bytes of
+ * entropy a value (1.5 MB for 51 columns before base64). Rounded data (decimals, float32) packs
+ * far smaller. Format /1 wrote every number as JSON: ~6.1 MB for the same profile.
  */
-export const PROFILE_FORMAT = 'driftloop.referenceProfile/1';
+export const PROFILE_FORMAT = 'driftloop.referenceProfile/2';
 
 export interface ProfileOptions {
   /** Stored sorted values per numerical column (exact when the column has fewer finite values). */

@@ -28,6 +28,8 @@ export interface SegmentFeatureResult {
   /** Corrected across every feature of every segment. */
   adjustedPvalue: number | null;
   effectSize: number | null;
+  /** The test's threshold: alpha for a p-value test, the distance for a distance test. */
+  threshold: number;
   flagged: boolean;
 }
 
@@ -109,6 +111,7 @@ export function segmentDrift(
         pvalue: f.pvalue,
         adjustedPvalue: null,
         effectSize: f.effectSize,
+        threshold: f.threshold,
         flagged: false,
       };
       const material =

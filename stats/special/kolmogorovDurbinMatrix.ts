@@ -5,7 +5,8 @@ import { SCALE_DOWN, SCALE_EXPONENT, SCALE_UP, clampProbability, scaleByPowerOfT
  * method as arranged by Marsaglia, Tsang & Wang (2003), "Evaluating Kolmogorov's distribution",
  * J. Stat. Softw. 8(18): write d = (k − h)/n, build the (2k−1)² matrix H and take the k-th diagonal
  * entry of (n!/nⁿ)·Hⁿ by repeated squaring, rescaling by 2^±128 (a port of scipy's _kolmogn_DMTW).
- * Cost O(k³ log n); scipy uses it only where k is small. Returns 0 for n·d <= 1/2 and 1 for d >= 1.
+ * Cost O(k³ log n) for the squarings; the product of the powers is carried as row k only (O(k²) a
+ * bit). scipy uses it only where k is small. Returns 0 for n·d <= 1/2 and 1 for d >= 1.
  */
 /**
  * out = a·b. Entries below 2^-300 of the largest are flushed to zero afterwards: they cannot reach the
@@ -28,6 +29,17 @@ function multiply(a: Float64Array, b: Float64Array, size: number, out: Float64Ar
   for (let i = 0; i < out.length; i++) largest = Math.max(largest, Math.abs(out[i]));
   const negligible = largest * FLUSH_RATIO;
   for (let i = 0; i < out.length; i++) if (Math.abs(out[i]) < negligible) out[i] = 0;
+}
+
+/** out = row·b for a row vector of length size: one row of `multiply`, summed in the same order. */
+function multiplyRow(row: Float64Array, b: Float64Array, size: number, out: Float64Array): void {
+  out.fill(0);
+  for (let l = 0; l < size; l++) {
+    const rl = row[l];
+    if (rl === 0) continue;
+    const bOffset = l * size;
+    for (let j = 0; j < size; j++) out[j] += rl * b[bOffset + j];
+  }
 }
 
 export function kolmogorovDurbinMatrixCdf(n: number, d: number): number {
@@ -56,18 +68,22 @@ export function kolmogorovDurbinMatrixCdf(n: number, d: number): number {
   for (let r = 0; r < m; r++) power[r * m] = v[r];
   for (let c = 0; c < m; c++) power[(m - 1) * m + c] = v[m - 1 - c];
 
-  let accumulated = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) accumulated[i * m + i] = 1;
+  // Only entry (k, k) of Hⁿ is needed: carry row k of the product (a vector times each power, O(m²))
+  // and square the power only while higher bits remain, instead of multiplying whole matrices.
+  let row = new Float64Array(m);
+  row[k - 1] = 1;
+  let nextRow = new Float64Array(m);
   let scratch = new Float64Array(m * m);
   let exponent = 0;
   let powerExponent = 0;
   const diagonal = (k - 1) * m + (k - 1);
   for (let remaining = n; remaining > 0; remaining = Math.floor(remaining / 2)) {
     if (remaining % 2 === 1) {
-      multiply(accumulated, power, m, scratch);
-      [accumulated, scratch] = [scratch, accumulated];
+      multiplyRow(row, power, m, nextRow);
+      [row, nextRow] = [nextRow, row];
       exponent += powerExponent;
     }
+    if (remaining === 1) break;
     multiply(power, power, m, scratch);
     [power, scratch] = [scratch, power];
     powerExponent *= 2;
@@ -77,7 +93,7 @@ export function kolmogorovDurbinMatrixCdf(n: number, d: number): number {
     }
   }
 
-  let p = accumulated[diagonal];
+  let p = row[k - 1];
   for (let i = 1; i <= n; i++) {
     p = (i * p) / n;
     if (Math.abs(p) < SCALE_DOWN) {

@@ -52,6 +52,26 @@ describe('wording', () => {
     );
   });
 
+  it('says segment drift apart from the feature count, most significant segment first', () => {
+    const f = (feature: string, segment?: string) => ({
+      feature,
+      kind: segment ? ('segment' as const) : undefined,
+      segment,
+      test: 'ks',
+      statistic: 0.3,
+      pvalue: 0.0001,
+      threshold: 0.01,
+    });
+    const findings = [f('income'), f('income', 'country=BR'), f('age', 'country=BR'), f('income', 'country=MX')];
+    expect(defaultSummary('loans', 'drift', findings, { drifted: 1, total: 6 })).toBe(
+      'loans: input drift in 1 of 6 features (income); drift in segment country=BR (income, age); segment country=MX (income)',
+    );
+    expect(defaultSummary('loans', 'drift', [f('income', 'country=BR')])).toBe(
+      'loans: input drift; drift in segment country=BR (income)',
+    );
+    expect(describeFinding(f('age', 'country=BR'))).toBe('country=BR age: ks=0.3 (p=1.00e-4, threshold 0.01)');
+  });
+
   it('formats statistics readably', () => {
     expect(formatNumber(0.000012345)).toBe('1.23e-5');
     expect(formatNumber(12.34567)).toBe('12.35');

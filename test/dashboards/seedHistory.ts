@@ -125,6 +125,22 @@ UNION ALL
 SELECT r.id, 'score', 'prediction', 'ks', random() * 0.1, random(), NULL, 0.01, false
 FROM drift_runs r;
 
+-- Every run segmented by a categorical feature of its model: one segment drifts while the model drifts.
+INSERT INTO drift_segments (drift_run_id, segment_column, segment, rows, flagged_features, features, estimated, realized)
+SELECT r.id, g.col, g.segment, 200 + floor(random() * 800)::int,
+       CASE WHEN s.drifting AND g.drifts THEN ARRAY[g.feature] ELSE ARRAY[]::text[] END,
+       jsonb_build_array(jsonb_build_object('feature', g.feature, 'test', 'ks', 'statistic', random() * 0.3,
+         'pvalue', random(), 'adjustedPvalue', random(), 'effectSize', random(), 'threshold', 0.01,
+         'flagged', s.drifting AND g.drifts)),
+       jsonb_build_object('accuracy', 0.7 + random() * 0.2, 'precision', NULL, 'recall', NULL, 'f1', NULL, 'rocAuc', NULL),
+       CASE WHEN random() < 0.5 THEN jsonb_build_object('accuracy', 0.7 + random() * 0.2) END
+FROM drift_runs r
+JOIN seed_runs s ON r.run_id = 'run-' || s.n
+JOIN (VALUES ('churn', 'contract', 'monthly', 'tenure', true), ('churn', 'contract', 'yearly', 'tenure', false),
+             ('fraud', 'merchant', 'online', 'amount', true), ('fraud', 'merchant', 'store', 'amount', false),
+             ('house-price', 'city', 'north', 'sqft', true), ('house-price', 'city', 'south', 'sqft', false))
+  AS g(model, col, segment, feature, drifts) ON g.model = r.model;
+
 INSERT INTO alerts (model, kind, severity, status, summary, dedup_key, drift_run_id, opened_at, updated_at, resolved_at)
 VALUES
   ('churn', 'drift', 'critical', 'firing', '2 of 4 features drifted (tenure, contract)', 'churn/drift',

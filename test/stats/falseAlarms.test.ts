@@ -3,7 +3,8 @@
  * bench/falseAlarms.ts: at most alpha of no-drift windows get a drift verdict; a 0.25 sd shift in
  * 3 features and a 5% new category are reported within 2 windows; and the same simulation with
  * a naive policy (alpha 0.05 per feature, no correction, no effect floor, no persistence) does
- * raise alarms, so the assertions are not vacuous.
+ * raise alarms, so the assertions are not vacuous. With segments, no segment of a segment column is
+ * flagged on no-drift windows (p-values corrected across all segments × features).
  */
 import { describe, expect, it } from 'vitest';
 import { resolveDriftPolicy } from '../../stats/policy/driftPolicy';
@@ -22,6 +23,26 @@ describe('false alarms at a 10-minute cadence', () => {
   it('the guarantee holds without persistence too (correction + effect floor alone)', () => {
     const run = noDriftRun(profile, resolveDriftPolicy({ persistence: 1 }), setup, 40);
     expect(run.drift).toBeLessThanOrEqual(policy.alpha * run.windows);
+  });
+
+  it('segments: no segment of either segment column is flagged on no-drift windows', () => {
+    const segmented = resolveDriftPolicy({ segments: { columns: ['c0', 'c1'] } });
+    const run = noDriftRun(profile, segmented, setup, 20);
+    expect(run.drift).toBe(0);
+    expect(run.segmentFlagged).toEqual({ c0: 0, c1: 0 });
+    // Every window tested at least the three largest segments of each column (1,500 rows: 40%, 25%, 15% are above
+    // minRows), so zero is not vacuous.
+    expect(run.segmentsTested).toBeGreaterThanOrEqual(20 * 2 * 3);
+    const naive = resolveDriftPolicy({
+      alpha: 0.05,
+      correction: 'none',
+      effectFloor: { numerical: 0, categorical: 0 },
+      tests: { numerical: 'ks', categorical: 'chi_square' },
+      segments: { columns: ['c0'] },
+    });
+    // Without the correction across segments × features and the effect floor, segments alarm in most windows.
+    const uncorrected = noDriftRun(profile, naive, setup, 8);
+    expect(uncorrected.segmentFlagged.c0).toBeGreaterThan(4);
   });
 
   it('a naive fixed-alpha policy on the same windows alarms often', () => {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { modelPolicySchema } from '../../config/model';
 import { buildReferenceProfile } from '../../stats/profile/buildReferenceProfile';
 import { parseProfile, serializeProfile } from '../../stats/profile/serializeProfile';
-import type { NumericalColumnProfile, CategoricalColumnProfile } from '../../stats/profile/referenceProfile';
+import { packNumbers } from '../../stats/profile/packedNumbers';
+import { resolveDriftPolicy } from '../../stats/policy/driftPolicy';
+import { driftReport } from '../../stats/report/driftReport';
+import {
+  PROFILE_FORMAT,
+  type NumericalColumnProfile,
+  type CategoricalColumnProfile,
+} from '../../stats/profile/referenceProfile';
 import { syntheticSchema, syntheticWindow } from '../../testing/syntheticWindows';
 
 const schema = syntheticSchema(3, 1);
@@ -97,22 +104,66 @@ describe('serializeProfile / parseProfile', () => {
   it('round-trips exactly', () => {
     const window = syntheticWindow({ rows: 3_000, numerical: 2, categorical: 1, seed: 7 });
     window.numerical.x1[5] = NaN;
+    window.prediction = Float64Array.from(window.numerical.x0, (x) => 1 / (1 + Math.exp(-x)));
+    window.labels = Float64Array.from(window.prediction, (p, i) => ((i * 7919) % 100 < p * 100 ? 1 : 0));
     const profile = buildReferenceProfile(window, syntheticSchema(2, 1));
+    profile.jointSample.numerical.x1[0] = null;
     const text = serializeProfile(profile);
     expect(parseProfile(text)).toEqual(profile);
+    expect(parseProfile(text).jointSample.numerical.x1[0]).toBeNull();
     expect(serializeProfile(parseProfile(text))).toBe(text);
     expect(parseProfile(JSON.parse(text))).toEqual(profile);
   });
 
+  it('packs the long arrays and still reads profiles stored as plain JSON (format /1)', () => {
+    const profile = buildReferenceProfile(syntheticWindow({ rows: 2_000, numerical: 2, seed: 9 }), syntheticSchema(2));
+    const stored = JSON.parse(serializeProfile(profile));
+    expect(stored.format).toBe(PROFILE_FORMAT);
+    expect(stored.columns[0].sample).toMatch(/^f64dz:/);
+    expect(stored.jointSample.numerical.x0).toMatch(/^f64dz:/);
+    const formatOne = JSON.parse(JSON.stringify({ ...profile, format: 'driftloop.referenceProfile/1' }));
+    expect(parseProfile(formatOne)).toEqual(profile);
+  });
+
   it('names the bad field', () => {
     const profile = buildReferenceProfile(syntheticWindow({ rows: 500, numerical: 2, seed: 8 }), syntheticSchema(2));
-    const broken = JSON.parse(serializeProfile(profile));
+    const plain = () => JSON.parse(JSON.stringify(profile));
+    const broken = plain();
     broken.columns[1].sample[3] = 99;
     expect(() => parseProfile(broken)).toThrow(/columns\.1\.sample: must be sorted ascending/);
-    const noCounts = JSON.parse(serializeProfile(profile));
+    const unsortedPacked = JSON.parse(serializeProfile(profile));
+    unsortedPacked.columns[1].sample = packNumbers(broken.columns[1].sample);
+    expect(() => parseProfile(unsortedPacked)).toThrow(/columns\.1\.sample: must be sorted ascending/);
+    const damaged = JSON.parse(serializeProfile(profile));
+    damaged.columns[0].sample = 'f64dz:AAAA';
+    expect(() => parseProfile(damaged)).toThrow(/columns\.0\.sample: is a damaged packed number array/);
+    const noCounts = plain();
     noCounts.columns[0].binCounts.pop();
     expect(() => parseProfile(noCounts)).toThrow(/columns\.0\.binCounts/);
     expect(() => parseProfile('{"format"')).toThrow(/not valid JSON/);
+  });
+
+  it('keeps a 50-feature profile within its stored size budget, with identical statistics after the round trip', () => {
+    // The budget in referenceProfile.ts: at most 2.75 MB for 50 numerical features and the prediction, default
+    // options, full-precision doubles (the worst case for packing). Plain JSON numbers took ~6.1 MB.
+    const features = 50;
+    const reference = syntheticWindow({ rows: 20_000, numerical: features, seed: 10 });
+    reference.prediction = Float64Array.from(reference.numerical.x0, (x) => 1 / (1 + Math.exp(-x)));
+    reference.labels = Float64Array.from(reference.prediction, (p, i) => ((i * 7919) % 100 < p * 100 ? 1 : 0));
+    const schema50 = syntheticSchema(features);
+    const profile = buildReferenceProfile(reference, schema50);
+    const text = serializeProfile(profile);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2_750_000);
+    expect(Buffer.byteLength(text)).toBeLessThan(JSON.stringify(profile).length / 2);
+
+    const restored = parseProfile(JSON.parse(text));
+    const window = syntheticWindow({ rows: 4_000, numerical: features, seed: 12, shift: { x3: 0.3, x7: 0.05 } });
+    window.prediction = Float64Array.from(window.numerical.x0, (x) => 1 / (1 + Math.exp(-x)));
+    const policy = resolveDriftPolicy({ tests: { numerical: 'ks' } });
+    const before = driftReport(profile, window, policy);
+    const after = driftReport(restored, window, policy);
+    expect(after).toEqual(before);
+    expect(after.flaggedFeatures).toContain('x3');
   });
 });
 
