@@ -7,13 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger';
-import { runMonitorRound, type ControlContext } from '../../control/index';
+import { retrainStatus, runMonitorRound, type ControlContext } from '../../control/index';
 import { listDeliveries } from '../../store/alerts';
 import { startServer, type PredictionServer } from '../../serving/index';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startReceiver, type Receiver } from '../../testing/receiver';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { registerModel, serve, serveLabeled, traffic, until } from '../../testing/loopFixture';
+import { logLabeledTraffic, registerModel, serve, serveLabeled, traffic, until } from '../../testing/loopFixture';
 
 interface WebhookEvent {
   eventId: number;
@@ -150,6 +150,75 @@ describe('the end of a retrain, as on-call hears it', () => {
       expect(ledger.filter((d) => d.action === 'notice').map((d) => [d.kind, d.sink, d.status])).toEqual([
         ['drift', 'webhook', 'delivered'],
       ]);
+    },
+  );
+
+  it(
+    'a retrain terminated from outside ends the hold: the next round sends the held page with the reason, once',
+    { timeout: 300_000 },
+    async () => {
+      // Labeled traffic three hours old: a retrain learns from it, a monitoring round (60-minute window) does not see it.
+      const old = Date.now() - 3 * 3_600_000;
+      await logLabeledTraffic(tdb.db, CUT, traffic(3_000, 'shifted', 43), (i) => old + i);
+      await raise({ action: 'open', model: CUT, kind: 'drift' });
+      expect(events(CUT, 'incident.triggered', 'drift')).toHaveLength(1);
+
+      const retrain = await temporal.env.client.workflow.start('retrainAndDeploy', {
+        taskQueue: temporal.taskQueue,
+        workflowId: `retrain-${CUT}`,
+        args: [{ model: CUT, trigger: 'drift', requireApproval: true }],
+      });
+      await until(
+        async () => (await retrainStatus(ctx, CUT))?.awaitingApproval === true,
+        `the retrain of ${CUT} to await approval`,
+        120_000,
+      );
+      const held = await raise({ action: 'open', model: CUT, kind: 'performance' });
+      expect(held).toMatchObject({ action: 'opened', deliver: [], held: ['webhook'] });
+
+      // Terminated on the dev server as an operator would: the workflow never records its end itself.
+      await retrain.terminate('stuck during the freeze');
+      expect((await retrain.describe()).status.name).toBe('TERMINATED');
+      const still = await tdb.db.query(`SELECT status FROM retrain_runs WHERE model = $1`, [CUT]);
+      expect(still.rows).toEqual([{ status: 'awaiting_approval' }]);
+
+      const round = (await runMonitorRound(ctx, CUT, `monitor-${CUT}-after-terminate`)) as { endedRetrains: string[] };
+      expect(round.endedRetrains).toEqual([`retrain-${CUT}`]);
+      await until(async () => events(CUT, 'incident.triggered', 'performance').length === 1, 'the held page', 60_000);
+      const reason = new RegExp(
+        `retrain workflow retrain-${CUT} was terminated at \\S+ by \\S.*: stuck during the freeze without recording an outcome`,
+      );
+      const [page] = events(CUT, 'incident.triggered', 'performance');
+      expect(page.incident.nextText).toMatch(
+        /^This page was held while a retrain ran, and that retrain ended without an outcome: /,
+      );
+      expect(page.incident.nextText).toMatch(reason);
+      await until(async () => events(CUT, 'retrain.outcome').length === 1, 'the failed notice', 60_000);
+      const [notice] = events(CUT, 'retrain.outcome');
+      expect(notice.incident.kind).toBe('drift');
+      expect(notice.incident.summary).toMatch(new RegExp(`^${CUT}: retrain failed: `));
+      expect(notice.incident.summary).toMatch(reason);
+      expect(notice.incident.facts).toMatchObject({ outcome: 'failed', challenger: 2, champion: 1 });
+      const runs = await tdb.db.query(
+        `SELECT status, reason, finished_at IS NOT NULL AS finished FROM retrain_runs WHERE model = $1`,
+        [CUT],
+      );
+      expect(runs.rows).toHaveLength(1);
+      expect(runs.rows[0]).toMatchObject({ status: 'failed', finished: true });
+      expect(runs.rows[0].reason).toMatch(reason);
+
+      // The hold is over: a new page goes out at once; a later round finds nothing more to announce.
+      const next = await raise({ action: 'open', model: CUT, kind: 'data_quality' });
+      expect(next).toMatchObject({ action: 'opened', deliver: ['webhook'], held: [] });
+      const again = (await runMonitorRound(ctx, CUT, `monitor-${CUT}-later`)) as { endedRetrains: string[] };
+      expect(again.endedRetrains).toEqual([]);
+      await deliveriesSettled(CUT);
+      expect(events(CUT, 'incident.triggered', 'performance')).toHaveLength(1);
+      expect(events(CUT, 'retrain.outcome')).toHaveLength(1);
+      const performance = (await listDeliveries(tdb.db, CUT)).filter(
+        (d) => d.kind === 'performance' && d.action === 'trigger',
+      );
+      expect(performance.map((d) => d.status).sort()).toEqual(['delivered', 'held']);
     },
   );
 });
