@@ -14,6 +14,7 @@ import {
   noticeSinks,
   outcomeNotice,
   pagesToRelease,
+  releasedPageMessage,
   resolveMessage,
   type IncidentFacts,
   type RetrainOutcomeKind,
@@ -312,7 +313,11 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
      * eventKey; serialized with openIncident per (model, kind), so a page is never sent twice.
      */
     async releaseHeldPages(
-      request: { model: string } & EventOrigin,
+      request: {
+        model: string;
+        /** Set when the retrain ended without an outcome (terminated, timed out): said in the released page. */
+        holdEnded?: string;
+      } & EventOrigin,
     ): Promise<Array<{ eventId: number; sinks: SinkName[] }>> {
       const policy = await policyOf(db, request.model);
       const released: Array<{ eventId: number; sinks: SinkName[] }> = [];
@@ -332,7 +337,9 @@ export function createAlertActivities({ db, config, logger }: ActivityDeps, opti
             alertId: current.id,
             eventKey,
             action: 'trigger',
-            message: incidentMessage(current, 'trigger', new Date()),
+            message: request.holdEnded
+              ? releasedPageMessage(incidentMessage(current, 'trigger', new Date()), request.holdEnded)
+              : incidentMessage(current, 'trigger', new Date()),
             workflowId: request.workflowId,
             runId: request.runId,
             deliveries: sinks.map((sink) => ({ sink, status: 'pending' as const })),

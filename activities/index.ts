@@ -7,6 +7,7 @@ import { createFeatureActivities } from './features';
 import { createMonitorActivities } from './monitor';
 import { createRegistryActivities } from './registry';
 import { createRetrainActivities } from './retrain';
+import { createRetrainWatchActivities } from './retrainWatch';
 
 export type { ActivityDeps } from './deps';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAlertActivities(deps),
     ...createMonitorActivities(deps),
     ...createRetrainActivities(deps),
+    ...createRetrainWatchActivities(deps),
     ...createFeatureActivities(deps),
   };
 }

@@ -209,6 +209,18 @@ export function pagesToRelease(held: SinkName[], paged: SinkName[], routed: Sink
   return [...new Set(held)].filter((s) => !paged.includes(s) && routed.includes(s)).sort();
 }
 
+/**
+ * A held page sent because its retrain ended without an outcome (terminated from outside, timed
+ * out): the "Next:" it was held with ("a retrain has started; you will hear...") is no longer true.
+ */
+export function releasedPageMessage(held: AlertMessage, holdEnded: string): AlertMessage {
+  return {
+    ...held,
+    next: 'investigate',
+    nextText: `This page was held while a retrain ran, and that retrain ended without an outcome: ${holdEnded}. Investigate; the next monitoring round starts a new retrain if the problem lasts.`,
+  };
+}
+
 /** Outcome notices inform; they do not page: only the chat and webhook sinks get them. */
 export const NOTICE_SINKS: readonly SinkName[] = ['slack', 'webhook'];
 

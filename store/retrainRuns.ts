@@ -134,3 +134,30 @@ export async function listRetrainRuns(db: Queryable, model: string, limit = 20):
   );
   return rows.map(toRun);
 }
+
+/** The model's cycles whose row still says they run (running or awaiting approval), oldest first. */
+export async function listUnfinishedRetrainRuns(db: Queryable, model: string): Promise<RetrainRunRecord[]> {
+  const { rows } = await db.query(
+    `SELECT * FROM retrain_runs WHERE model = $1 AND status IN ('running', 'awaiting_approval') ORDER BY started_at, id`,
+    [model],
+  );
+  return rows.map(toRun);
+}
+
+/**
+ * Marks a cycle failed that ended without writing its own final status (terminated, timed out);
+ * true only for the call that changed it, so the end is announced once.
+ */
+export async function settleAbandonedRetrainRun(
+  db: Queryable,
+  workflowId: string,
+  runId: string,
+  reason: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE retrain_runs SET status = 'failed', reason = $3, finished_at = COALESCE(finished_at, now()), updated_at = now()
+     WHERE workflow_id = $1 AND run_id = $2 AND status IN ('running', 'awaiting_approval')`,
+    [workflowId, runId, reason],
+  );
+  return (rowCount ?? 0) > 0;
+}

@@ -167,6 +167,8 @@ export interface RetrainOutcomeReport {
   challengerVersion: number | null;
   championVersion: number | null;
   startedAt: string;
+  /** The retrain ended without an outcome (terminated from outside, timed out): said in the pages it held. */
+  holdEnded?: string;
 }
 
 /**
@@ -177,7 +179,8 @@ export async function notifyRetrainEnded(
   report: RetrainOutcomeReport,
   options: NotifyOptions = {},
 ): Promise<{ notice: AlertNotice | null; released: AlertNotice[] }> {
-  const notice = await recordRetrainOutcome({ ...report, ...origin() });
+  const { holdEnded, ...outcome } = report;
+  const notice = await recordRetrainOutcome({ ...outcome, ...origin() });
   const sent = notice
     ? await dispatch(
         report.model,
@@ -194,7 +197,11 @@ export async function notifyRetrainEnded(
       )
     : null;
   const released: AlertNotice[] = [];
-  for (const event of await releaseHeldPages({ model: report.model, ...origin() })) {
+  for (const event of await releaseHeldPages({
+    model: report.model,
+    ...(holdEnded ? { holdEnded } : {}),
+    ...origin(),
+  })) {
     released.push(
       await dispatch(
         report.model,

@@ -6,6 +6,7 @@
  */
 import {
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   upsertMemo,
@@ -16,7 +17,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index';
 import type { MonitorSummary } from '../activities/monitor';
 import type { AlertKind } from '../alerts/types';
-import { notifyIncident, notifyResolved } from './alerting';
+import { notifyIncident, notifyResolved, notifyRetrainEnded } from './alerting';
 import { monitorFeatures } from './features';
 import { retrainAndDeploy } from './retrain';
 import { DRIFT_SCORE, DRIFT_STATUS, INPUT_DRIFT, MODEL_NAME, MODEL_VERSION } from './searchAttributes';
@@ -34,6 +35,12 @@ const { monitorWindow } = proxyActivities<Activities>({
   },
 });
 
+// Reading a retrain's state from Temporal and writing one row: short; retried through a restart.
+const { settleEndedRetrains } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
 export interface MonitorInput {
   model: string;
 }
@@ -43,6 +50,8 @@ export type RetrainAction = 'started' | 'already_running' | 'disabled' | 'backof
 export interface MonitorResult extends MonitorSummary {
   retrain: RetrainAction;
   retrainWorkflowId: string | null;
+  /** Retrains found ended without an outcome (terminated from outside, timed out): their held pages went out. */
+  endedRetrains: string[];
   /** Incident moves made by this run. */
   alerts: Array<{ kind: AlertKind; action: string }>;
 }
@@ -93,6 +102,24 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
   const { workflowId, runId } = workflowInfo();
   // Workflow time is deterministic: a retried activity reads exactly this window.
   const windowEnd = new Date().toISOString();
+  // A retrain terminated from outside never records its end: its pages would stay held for ever.
+  // Its real state in Temporal decides; ended, it gets its failed notice and its held pages go out.
+  const endedRetrains: string[] = [];
+  if (patched('settle-ended-retrains')) {
+    for (const ended of await settleEndedRetrains({ model: input.model })) {
+      endedRetrains.push(ended.workflowId);
+      await notifyRetrainEnded({
+        model: input.model,
+        trigger: ended.trigger,
+        outcome: 'failed',
+        reason: ended.reason,
+        challengerVersion: ended.challengerVersion,
+        championVersion: ended.championVersion,
+        startedAt: ended.startedAt,
+        holdEnded: ended.reason,
+      });
+    }
+  }
   const summary = await monitorWindow({ model: input.model, workflowId, runId, windowEnd });
 
   upsertSearchAttributes([
@@ -112,7 +139,13 @@ export async function monitorModel(input: MonitorInput): Promise<MonitorResult> 
     reason: summary.reason,
   });
 
-  const result: MonitorResult = { ...summary, retrain: 'not_needed', retrainWorkflowId: null, alerts: [] };
+  const result: MonitorResult = {
+    ...summary,
+    retrain: 'not_needed',
+    retrainWorkflowId: null,
+    endedRetrains,
+    alerts: [],
+  };
   // Insufficient or failed windows are recorded but never judged: they neither open nor resolve anything.
   if (summary.status === 'insufficient_data' || summary.status === 'error') return result;
   const features = summary.derivedFeatures
