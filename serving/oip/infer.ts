@@ -12,6 +12,7 @@ import { resolveFeatureRows } from '../features';
 import type { LiveModel, Route } from '../liveModels';
 import { modelOr404 } from '../routes/lookup';
 import { jsonNumbers, scoreRequest } from '../scoring';
+import { classCount, classify } from './classification';
 import { instancesFromOipInputs, rowsFromOipInputs } from './inputs';
 
 /** One input tensor. `data`: a flat or nested JSON array, a typed array, or (BYTES) a list of strings or Buffers. */
@@ -135,6 +136,14 @@ export async function inferOip(ctx: ServingContext, call: OipInferCall): Promise
       );
     }
     outputs = outputs.filter((o) => wanted.has(o.name));
+    // Triton's classification extension: top-k "value:index[:label]" strings instead of the raw values.
+    for (const requested of request.outputs) {
+      const k = classCount(name, requested);
+      if (k === null) continue;
+      const i = outputs.findIndex((o) => o.name === requested.name);
+      const labels = requested.name === 'probabilities' ? (batch.classes ?? null) : null;
+      outputs[i] = classify(name, outputs[i], k, labels);
+    }
   }
   const response: OipResponse = {
     model_name: name,
