@@ -161,7 +161,7 @@ export function inferenceService(ctx: ServingContext): UntypedServiceImplementat
       requireName('name', request.name);
       const { name, versions, platform, inputs, outputs } = modelMetadata(
         modelOr404(ctx, request.name),
-        request.version,
+        request.version || null, // "": every served version
       );
       return { name, versions, platform, inputs, outputs };
     }, true),

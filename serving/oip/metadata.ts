@@ -49,11 +49,11 @@ export function servedVersions(model: LiveModel): LiveVersion[] {
   return [model.production, model.canary].filter((v): v is LiveVersion => v !== null);
 }
 
-/** `version` "" or undefined: every served version; otherwise that version, or 404 naming the served ones. */
-export function modelMetadata(model: LiveModel, version?: string): ModelMetadata {
+/** `version` null: every served version; otherwise that version, or 404 naming the served ones. */
+export function modelMetadata(model: LiveModel, version: string | null = null): ModelMetadata {
   const served = servedVersions(model);
-  const versions = !version ? served : served.filter((v) => String(v.version) === version);
-  if (version && versions.length === 0) {
+  const versions = version === null ? served : served.filter((v) => String(v.version) === version);
+  if (version !== null && versions.length === 0) {
     throw new InputError(
       `model ${model.name} version ${version} is not served; served versions: ${served.map((v) => v.version).join(', ')}`,
       404,

@@ -62,7 +62,14 @@ const inferSchema = {
         items: {
           type: 'object',
           required: ['name'],
-          properties: { name: { type: 'string' }, parameters: { type: 'object' } },
+          properties: {
+            name: { type: 'string' },
+            parameters: {
+              type: 'object',
+              description:
+                'binary_data (boolean): return this output as binary; classification (positive integer k): return the top-k classes per row as BYTES "value:index[:label]"',
+            },
+          },
         },
       },
     },
