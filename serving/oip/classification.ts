@@ -10,6 +10,10 @@ import type { OipOutputTensor, OipRequestedOutput } from './infer';
 
 export const CLASSIFICATION_EXTENSION = 'classification';
 
+export function notClassifiable(model: string, output: string): string {
+  return `model ${model}: output "${output}" holds BYTES, which cannot be classified; ask parameters.classification of a numeric output (probabilities, score or value)`;
+}
+
 /** The `classification` parameter of a requested output: null when absent, else a positive integer (or 400). */
 export function classCount(model: string, output: OipRequestedOutput): number | null {
   const raw = output.parameters?.classification;
@@ -34,9 +38,7 @@ export function classify(
   labels: readonly string[] | null,
 ): OipOutputTensor {
   if (tensor.datatype === 'BYTES') {
-    throw new InputError(
-      `model ${model}: output "${tensor.name}" holds BYTES, which cannot be classified; ask parameters.classification of a numeric output (probabilities, score or value)`,
-    );
+    throw new InputError(notClassifiable(model, tensor.name));
   }
   const n = tensor.shape[0];
   const c = tensor.shape.length > 1 ? tensor.shape.slice(1).reduce((a, b) => a * b, 1) : 1;

@@ -172,4 +172,16 @@ describe('classification extension with the real tritonclient', () => {
     expect(answers.errors.grpc_bytes_output?.status).toBe('StatusCode.INVALID_ARGUMENT');
     expect(answers.errors.grpc_bytes_output?.message).toMatch(/output "prediction_id" holds BYTES/);
   });
+
+  it('logs the rows of every classified request and none of a refused one', async () => {
+    await server.stop(); // SIGTERM: every buffered row lands first
+    const { rows } = await tdb.db.query<{ model: string; n: number }>(
+      `SELECT model, count(*)::int AS n FROM predictions GROUP BY model ORDER BY model`,
+    );
+    // iris: JSON k=2, binary k=5, gRPC k=2; loans: HTTP k=1, gRPC k=2. The two refused requests add nothing.
+    expect(rows).toEqual([
+      { model: 'iris', n: 3 * iris.rows.length },
+      { model: 'loans', n: 2 * loansRows.length },
+    ]);
+  });
 });
