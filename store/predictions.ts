@@ -64,17 +64,93 @@ function copyNumber(value: number | null): string {
   return String(value);
 }
 
+/** "000" … "999", for the millisecond and microsecond digits. */
+const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** The last second formatted, "YYYY-MM-DDTHH:MM:SS.": rows of one batch mostly share it. */
+let isoSecond = NaN;
+let isoPrefix = '';
+/** Past this (year 10000) toISOString writes a 6-digit signed year; those few go the slow way. */
+const ISO_FOUR_DIGIT_YEARS_END = 253402300800000;
+
 /** ISO-8601 UTC with microseconds, from epoch milliseconds that may carry a fraction. */
 export function isoMicros(ts: number): string {
   const ms = Math.floor(ts);
   const micros = Math.min(999, Math.round((ts - ms) * 1000));
-  const iso = new Date(ms).toISOString();
-  return micros === 0 ? iso : `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+  if (!(ms >= 0 && ms < ISO_FOUR_DIGIT_YEARS_END)) {
+    // Before 1970 or past 9999 (or not a number, which throws RangeError as it always did): format it whole.
+    const iso = new Date(ms).toISOString();
+    return micros === 0 ? iso : `${iso.slice(0, 23)}${DIGITS3[micros]}Z`;
+  }
+  // One Date and toISOString per second instead of per row: the request path's largest formatting cost.
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoSecond = second;
+  }
+  const milli = DIGITS3[ms - second * 1000];
+  return micros === 0 ? `${isoPrefix}${milli}Z` : `${isoPrefix}${milli}${DIGITS3[micros]}Z`;
 }
 
-/** JSON for a json column. JSON.stringify already writes NaN and ±Infinity as null (JSON has neither). */
+/** A string JSON.stringify writes as is between quotes: no quote, backslash, control character or surrogate. */
+// eslint-disable-next-line no-control-regex
+const JSON_SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** `"key":` per object key seen, bounded (feature and output names repeat on every row). */
+const jsonKeys = new Map<string, string>();
+const JSON_KEYS_MAX = 10_000;
+
+function jsonKey(key: string): string {
+  let text = jsonKeys.get(key);
+  if (text === undefined) {
+    text = `${JSON.stringify(key)}:`;
+    if (jsonKeys.size < JSON_KEYS_MAX) jsonKeys.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * JSON.stringify(value), byte for byte, faster for the flat objects rows hold (numbers, strings, booleans,
+ * nulls; nested values go through JSON.stringify). NaN and ±Infinity become null as JSON.stringify writes them.
+ * Anything unusual (a toJSON method, undefined, a function, a bigint) falls back to JSON.stringify of the whole.
+ */
+export function stringifyJson(value: unknown): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
+  const object = value as Record<string, unknown>;
+  if (typeof object.toJSON === 'function') return JSON.stringify(value);
+  const keys = Object.keys(object);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const v = object[keys[i]];
+    let text: string;
+    switch (typeof v) {
+      case 'number':
+        text = Number.isFinite(v) ? String(v) : 'null';
+        break;
+      case 'string':
+        text = JSON_SPECIAL.test(v) ? JSON.stringify(v) : `"${v}"`;
+        break;
+      case 'boolean':
+        text = v ? 'true' : 'false';
+        break;
+      case 'object':
+        if (v === null) text = 'null';
+        else if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
+        else text = JSON.stringify(v);
+        break;
+      default:
+        return JSON.stringify(value);
+    }
+    out += i === 0 ? jsonKey(keys[i]) + text : `,${jsonKey(keys[i])}${text}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * JSON for a json column, escaped for COPY text. JSON text never holds a raw tab, newline, carriage return or
+ * NUL (JSON.stringify escapes every control character), so doubling backslashes is the only escape it needs.
+ */
 function jsonText(value: unknown): string {
-  return copyText(JSON.stringify(value));
+  const json = stringifyJson(value);
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }
 
 export function predictionCopyLine(r: PredictionRow): string {

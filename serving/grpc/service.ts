@@ -14,9 +14,10 @@ import {
 import { performance } from 'node:perf_hooks';
 import type { ServedBy, ServingContext } from '../context';
 import { InputError } from '../featureInput';
+import { CLASSIFICATION_EXTENSION } from '../oip/classification';
 import { inferOip } from '../oip/infer';
 import { modelOr404 } from '../routes/lookup';
-import { modelMetadata } from './metadata';
+import { modelMetadata } from '../oip/metadata';
 import {
   inferParameters,
   parameterValues,
@@ -101,7 +102,9 @@ export function inferenceService(ctx: ServingContext): UntypedServiceImplementat
           ...(request.id ? { id: request.id } : {}),
           parameters: parameterValues(request.parameters),
           inputs,
-          ...(request.outputs.length ? { outputs: request.outputs.map((o) => ({ name: o.name })) } : {}),
+          ...(request.outputs.length
+            ? { outputs: request.outputs.map((o) => ({ name: o.name, parameters: parameterValues(o.parameters) })) }
+            : {}),
         },
         servedBy,
         route: GRPC_ROUTE,
@@ -153,10 +156,14 @@ export function inferenceService(ctx: ServingContext): UntypedServiceImplementat
       if (!model || !ctx.ready()) return { ready: false };
       return { ready: version === null ? !!(model.production || model.canary) : !!ctx.models.version(model, version) };
     }, true),
-    ServerMetadata: unary(() => ({ name: 'driftloop', version: '0.1.0', extensions: [] })),
+    ServerMetadata: unary(() => ({ name: 'driftloop', version: '0.1.0', extensions: [CLASSIFICATION_EXTENSION] })),
     ModelMetadata: unary((request: ModelNameRequest): ModelMetadataResponse => {
       requireName('name', request.name);
-      return modelMetadata(modelOr404(ctx, request.name), request.version);
+      const { name, versions, platform, inputs, outputs } = modelMetadata(
+        modelOr404(ctx, request.name),
+        request.version || null, // "": every served version
+      );
+      return { name, versions, platform, inputs, outputs };
     }, true),
     ModelInfer: unary(modelInfer, true),
   };

@@ -12,6 +12,8 @@ import { resolveFeatureRows } from '../features';
 import type { LiveModel, Route } from '../liveModels';
 import { modelOr404 } from '../routes/lookup';
 import { jsonNumbers, scoreRequest } from '../scoring';
+import { classCount, classify, notClassifiable } from './classification';
+import { outputMetadata } from './metadata';
 import { instancesFromOipInputs, rowsFromOipInputs } from './inputs';
 
 /** One input tensor. `data`: a flat or nested JSON array, a typed array, or (BYTES) a list of strings or Buffers. */
@@ -107,6 +109,8 @@ export async function inferOip(ctx: ServingContext, call: OipInferCall): Promise
   const { served, shadow } = route;
   servedBy.version = served.version;
   servedBy.stage = served.stage;
+  // Requested outputs and their classification parameters are checked before anything is scored or logged.
+  const classCounts = requestedOutputs(name, model, request.outputs);
   const { batch, offset, n, ids } = await scoreRequest(ctx, model, served, shadow, rows, startedAt);
   let outputs: OipOutputTensor[];
   const scores = jsonNumbers(batch.scores.subarray(offset, offset + n));
@@ -126,15 +130,13 @@ export async function inferOip(ctx: ServingContext, call: OipInferCall): Promise
     outputs = [{ name: 'value', datatype: 'FP64', shape: [n], data: scores }];
   }
   outputs.push({ name: 'prediction_id', datatype: 'BYTES', shape: [n], data: ids });
-  if (request.outputs?.length) {
-    const wanted = new Set(request.outputs.map((o) => o.name));
-    const unknown = [...wanted].filter((w) => !outputs.some((o) => o.name === w));
-    if (unknown.length) {
-      throw new InputError(
-        `model ${name}: unknown output(s) ${unknown.join(', ')}; outputs are ${outputs.map((o) => o.name).join(', ')}`,
-      );
-    }
-    outputs = outputs.filter((o) => wanted.has(o.name));
+  if (classCounts) {
+    outputs = outputs.filter((o) => classCounts.has(o.name));
+    // Triton's classification extension: top-k "value:index[:label]" strings instead of the raw values.
+    outputs = outputs.map((o) => {
+      const k = classCounts.get(o.name);
+      return k ? classify(name, o, k, o.name === 'probabilities' ? (batch.classes ?? null) : null) : o;
+    });
   }
   const response: OipResponse = {
     model_name: name,
@@ -144,6 +146,35 @@ export async function inferOip(ctx: ServingContext, call: OipInferCall): Promise
     outputs,
   };
   return { response, rows: n, servedBy };
+}
+
+/**
+ * The outputs a request names (null: all of them), each with its classification count (null: raw values). An
+ * unknown output, a bad classification parameter or a classified BYTES output is a 400 naming it. An output named
+ * twice is classified as its first request says.
+ */
+function requestedOutputs(
+  name: string,
+  model: LiveModel,
+  requested: OipRequestedOutput[] | undefined,
+): Map<string, number | null> | null {
+  if (!requested?.length) return null;
+  const declared = outputMetadata(model);
+  const counts = new Map<string, number | null>();
+  for (const r of requested) {
+    const output = declared.find((o) => o.name === r.name);
+    if (!output) {
+      const unknown = [...new Set(requested.map((o) => o.name))].filter((w) => !declared.some((o) => o.name === w));
+      throw new InputError(
+        `model ${name}: unknown output(s) ${unknown.join(', ')}; outputs are ${declared.map((o) => o.name).join(', ')}`,
+      );
+    }
+    if (counts.has(r.name)) continue;
+    const k = classCount(name, r);
+    if (k !== null && output.datatype === 'BYTES') throw new InputError(notClassifiable(name, r.name));
+    counts.set(r.name, k);
+  }
+  return counts;
 }
 
 function parseVersion(version: string | undefined): number | null {

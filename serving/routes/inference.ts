@@ -9,11 +9,10 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServingContext } from '../context';
-import { InputError } from '../featureInput';
-import type { LiveModel, LiveVersion } from '../liveModels';
 import { encodeBinaryResponse, INFERENCE_HEADER, parseInferBody, withBinaryData } from '../oip/binaryExtension';
+import { CLASSIFICATION_EXTENSION } from '../oip/classification';
 import { inferOip, type OipRequest } from '../oip/infer';
-import { featureInputsOf, matrixInputOf } from '../oip/inputs';
+import { modelMetadata, servedVersions } from '../oip/metadata';
 import { OIP_DATATYPES as DATATYPES } from '../oip/tensorData';
 import { modelOr404 } from './lookup';
 
@@ -63,7 +62,14 @@ const inferSchema = {
         items: {
           type: 'object',
           required: ['name'],
-          properties: { name: { type: 'string' }, parameters: { type: 'object' } },
+          properties: {
+            name: { type: 'string' },
+            parameters: {
+              type: 'object',
+              description:
+                'binary_data (boolean): return this output as binary; classification (positive integer k): return the top-k classes per row as BYTES "value:index[:label]"',
+            },
+          },
         },
       },
     },
@@ -142,58 +148,6 @@ const readySchema = (params: object) => ({
   },
 });
 
-function outputMetadata(model: LiveModel) {
-  const id = { name: 'prediction_id', datatype: 'BYTES', shape: [-1] };
-  if (model.task === 'regression') return [{ name: 'value', datatype: 'FP64', shape: [-1] }, id];
-  return [
-    { name: 'label', datatype: 'BYTES', shape: [-1] },
-    { name: 'probabilities', datatype: 'FP32', shape: [-1, model.target.classes?.length ?? -1] },
-    { name: 'score', datatype: 'FP64', shape: [-1] },
-    id,
-  ];
-}
-
-function servedVersions(model: LiveModel): LiveVersion[] {
-  return [model.production, model.canary].filter((v): v is LiveVersion => v !== null);
-}
-
-/** A served version named in a URL, or 404 naming those that are served. */
-function versionOr404(model: LiveModel, version: string): LiveVersion {
-  const served = servedVersions(model);
-  const found = /^[0-9]+$/.test(version) ? served.find((v) => v.version === Number(version)) : undefined;
-  if (found) return found;
-  throw new InputError(
-    `model ${model.name} version ${version} is not served; served versions: ${served.map((v) => v.version).join(', ')}`,
-    404,
-  );
-}
-
-/**
- * Model metadata. `inputs` is the layout the ONNX graph itself takes (one [N, F] tensor for a single-input graph,
- * else one tensor per feature); both layouts are always accepted and listed under parameters.input_layouts.
- */
-function modelMetadata(model: LiveModel, versions: LiveVersion[]) {
-  const native = versions[0] ?? null;
-  const matrix = matrixInputOf(model, native);
-  const perFeature = featureInputsOf(model.features);
-  return {
-    name: model.name,
-    versions: versions.map((v) => String(v.version)),
-    platform: 'onnxruntime_onnx',
-    inputs: native?.onnx.inputMode === 'matrix' ? [matrix] : perFeature,
-    outputs: outputMetadata(model),
-    parameters: {
-      task: model.task,
-      classes: model.target.classes ?? [],
-      features: model.features.map((f) => f.name),
-      input_layouts: { per_feature: perFeature, matrix: [matrix] },
-      production_version: model.production?.version ?? null,
-      canary_version: model.canary?.version ?? null,
-      canary_share: model.canary ? model.policy.retrain.canaryShare : 0,
-    },
-  };
-}
-
 export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = async (app, { ctx }) => {
   // tritonclient.http posts JSON with no Content-Type, and binary tensor bodies with any: every body on these
   // routes is an Open Inference Protocol request, JSON or JSON header + binary tensors.
@@ -226,7 +180,7 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
         },
       },
     },
-    async () => ({ name: 'driftloop', version: '0.1.0', extensions: ['binary_tensor_data'] }),
+    async () => ({ name: 'driftloop', version: '0.1.0', extensions: ['binary_tensor_data', CLASSIFICATION_EXTENSION] }),
   );
   app.get(
     '/v2/health/live',
@@ -275,8 +229,7 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
     '/v2/models/:name',
     { schema: metadataSchema(modelParams) },
     async (request) => {
-      const model = modelOr404(ctx, request.params.name);
-      return modelMetadata(model, servedVersions(model));
+      return modelMetadata(modelOr404(ctx, request.params.name));
     },
   );
   app.get<{ Params: { name: string; version: string } }>(
@@ -284,7 +237,7 @@ export const inferenceRoutes: FastifyPluginAsync<{ ctx: ServingContext }> = asyn
     { schema: metadataSchema(versionParams) },
     async (request) => {
       const model = modelOr404(ctx, request.params.name);
-      return modelMetadata(model, [versionOr404(model, request.params.version)]);
+      return modelMetadata(model, request.params.version);
     },
   );
 

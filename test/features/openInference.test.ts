@@ -207,6 +207,29 @@ describe('batch and stream features over the Open Inference Protocol', () => {
     expect(value).toBe(v1.body.predictions[0]);
   });
 
+  it('HTTP GET /v2/models/{m} lists exactly the inputs to send, as gRPC ModelMetadata does', async () => {
+    const res = await fetch(`${server.url}/v2/models/delivery`);
+    expect(res.status).toBe(200);
+    const http = (await res.json()) as {
+      inputs: Array<{ name: string; datatype: string; shape: number[] }>;
+      parameters: { input_layouts: Record<string, unknown>; features: string[] };
+    };
+    expect(http.inputs).toEqual([
+      { name: 'distance_km', datatype: 'FP32', shape: [-1, 1] },
+      { name: 'restaurant_id', datatype: 'BYTES', shape: [-1, 1] },
+      { name: 'zone', datatype: 'BYTES', shape: [-1, 1] },
+    ]);
+    // The resolved features are never inputs, and there is no [N, F] layout to offer: the server fills them in.
+    expect(http.parameters.input_layouts).toEqual({ per_feature: http.inputs });
+    expect(http.parameters.features).toEqual(expect.arrayContaining(DERIVED));
+    const versioned = await fetch(`${server.url}/v2/models/delivery/versions/1`);
+    expect(((await versioned.json()) as { inputs: unknown }).inputs).toEqual(http.inputs);
+    const grpcMeta = await grpc('ModelMetadata', { name: 'delivery' });
+    expect(grpcMeta.response!.inputs.map(({ name, datatype }) => ({ name, datatype }))).toEqual(
+      http.inputs.map(({ name, datatype }) => ({ name, datatype })),
+    );
+  });
+
   it('names the input and the fix when a resolved feature is sent or an entity key is missing', async () => {
     const sent = await postJson(`${server.url}/v2/models/delivery/infer`, {
       inputs: [

@@ -107,7 +107,10 @@ describe('tritonclient.http, unchanged', () => {
     const t = answers.triton;
     expect(t.is_server_live).toBe(true);
     expect(t.is_server_ready).toBe(true);
-    expect(t.server_metadata).toMatchObject({ name: 'driftloop', extensions: ['binary_tensor_data'] });
+    expect(t.server_metadata).toMatchObject({
+      name: 'driftloop',
+      extensions: ['binary_tensor_data', 'classification'],
+    });
     expect(t.is_model_ready).toBe(true);
     expect(t.is_model_ready_v1).toBe(true);
     expect(t.is_model_ready_v9).toBe(false);
