@@ -1,5 +1,4 @@
 /** The control API the CLI calls: a model's monitor Schedule, and a retrain that waits for a person's approval. */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   approveRetrain,
@@ -17,11 +16,10 @@ import {
   triggerMonitor,
   type ControlContext,
 } from '../../control/index';
-import { copyPredictions, upsertLabels, type PredictionRow } from '../../store/predictions';
 import { DRIFT_STATUS } from '../../workflows/searchAttributes';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { registerModel, traffic, until } from './fixture';
+import { logLabeledTraffic, registerModel, traffic, until } from './fixture';
 
 let tdb: TestDatabase;
 let temporal: TemporalTestContext;
@@ -35,30 +33,13 @@ async function logShifted(
   kind: 'shifted' | 'reference' = 'shifted',
   mangle: (f: Record<string, unknown>) => Record<string, unknown> = (f) => f,
 ): Promise<void> {
-  const t = traffic(n, kind, seed);
   const now = Date.now();
-  const rows: PredictionRow[] = t.rows.map((features, i) => ({
-    id: randomUUID(),
-    model,
-    version: 1,
-    stage: 'production',
-    ts: now - n + i,
-    features: mangle(features),
-    outputs: {},
-    score: 0.5,
-    label: 'no',
-    latencyMs: 1,
-  }));
-  const client = await tdb.db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
+  await logLabeledTraffic(
     tdb.db,
     model,
-    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
+    traffic(n, kind, seed),
+    (i) => now - n + i,
+    (row) => ({ ...row, features: mangle(row.features) }),
   );
 }
 
