@@ -41,10 +41,11 @@ beforeAll(async () => {
       name: 'staged',
       retrain: { includeReference: false, shadowMinutes: 0.1, canaryMinutes: 0.1, canaryShare: 0.5 },
     }),
-    // Its canary is fed traffic on which version 2 is wrong: judged worse live, and taken out of traffic.
+    // Its canary is fed traffic on which version 2 is wrong: judged worse live, and taken out of traffic. The
+    // canary lasts a minute: the test serves its 150 labeled rows within seconds of the canary starting.
     registerModel(tdb.db, {
       name: 'sour',
-      retrain: { includeReference: false, canaryMinutes: 0.5, canaryShare: 0.5 },
+      retrain: { includeReference: false, canaryMinutes: 1, canaryShare: 0.5 },
     }),
     // Its trainer always fails: the retrain fails and opens a deploy_failed incident.
     registerModel(tdb.db, {
