@@ -360,7 +360,7 @@ describe('the loop', () => {
       const served = await serve(server.url, 'sour', traffic(40, 'reference', 99));
       return served.versions.every((v) => v === 1);
     }, 'every sour request served by version 1 again');
-  });
+  }, 180_000);
 
   it('opens a deploy_failed incident and pages when a retrain fails', async () => {
     await serveLabeled(tdb.db, server.url, 'failing', traffic(600, 'shifted', 81));
