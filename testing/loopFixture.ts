@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db';
-import { copyPredictions, upsertLabels } from '../store/predictions';
+import { copyPredictions, upsertLabels, type PredictionRow } from '../store/predictions';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
 import { trainModel } from '../training/trainModel';
@@ -145,22 +145,34 @@ export async function serveLabeled(db: Db, serverUrl: string, model: string, t: 
 }
 
 /**
- * Logs `t` straight to PostgreSQL as the server logs it (version 1 in production, row i at `tsOf(i)`), then labels
- * every row: labeled traffic for a round or a retrain, without a server in between.
+ * Logs `t` straight to PostgreSQL as the server logs it (by default version 1 in production, row i at `tsOf(i)`),
+ * then labels every row: labeled traffic for a round or a retrain, without a server in between. `row` changes a
+ * logged row (another version or stage, the prediction a worse model made, mangled features).
  */
-export async function logLabeledTraffic(db: Db, model: string, t: Traffic, tsOf: (i: number) => number): Promise<void> {
-  const rows = t.rows.map((features, i) => ({
-    id: randomUUID(),
-    model,
-    version: 1,
-    stage: 'production' as const,
-    ts: tsOf(i),
-    features,
-    outputs: {},
-    score: 0.5,
-    label: 'no',
-    latencyMs: 1,
-  }));
+export async function logLabeledTraffic(
+  db: Db,
+  model: string,
+  t: Traffic,
+  tsOf: (i: number) => number,
+  row: (logged: PredictionRow, i: number) => PredictionRow = (logged) => logged,
+): Promise<void> {
+  const rows = t.rows.map((features, i) =>
+    row(
+      {
+        id: randomUUID(),
+        model,
+        version: 1,
+        stage: 'production',
+        ts: tsOf(i),
+        features,
+        outputs: {},
+        score: 0.5,
+        label: 'no',
+        latencyMs: 1,
+      },
+      i,
+    ),
+  );
   const client = await db.connect();
   try {
     await copyPredictions(client, rows);

@@ -5,6 +5,7 @@
  * restarted produces one version, one promotion and one alert per event.
  */
 import {
+  ActivityFailure,
   CancellationScope,
   condition,
   defineQuery,
@@ -348,7 +349,9 @@ export async function retrainAndDeploy(input: RetrainInput): Promise<RetrainResu
     return finish('deployed', verdict.reason);
   } catch (err) {
     // Whatever failed, the audit row must not stay 'running': alerts hold pages while it does.
-    const reason = err instanceof Error ? err.message : String(err);
+    // An activity's own error is its cause: the failure itself only says "Activity task failed".
+    const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+    const reason = cause instanceof Error ? cause.message : String(cause);
     await CancellationScope.nonCancellable(async () => {
       await db.failRetrain({ workflowId, runId, model: input.model, step: status.step, reason });
       await notifyIncident({

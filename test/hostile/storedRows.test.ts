@@ -3,14 +3,12 @@
  * surrogate in a categorical feature: valid json, refused by the json → jsonb cast) must not fail
  * the monitor's window or the retrain dataset: the readers skip it and say how many they skipped.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertModelVersion, upsertModel } from '../../store/models';
-import { copyPredictions, upsertLabels, type PredictionRow } from '../../store/predictions';
 import { assembleRetrainDataset } from '../../store/retrainDatasets';
 import { readPredictionWindow } from '../../store/window';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { features, target } from '../../testing/loopFixture';
+import { features, logLabeledTraffic, target } from '../../testing/loopFixture';
 
 let tdb: TestDatabase;
 const start = Date.now() - 600_000;
@@ -21,28 +19,17 @@ beforeAll(async () => {
   tdb = await createTestDatabase();
   await upsertModel(tdb.db, { name: 'hostile', task: 'binary', features, target });
   await insertModelVersion(tdb.db, { model: 'hostile', onnx: Buffer.from('x'), trainer: 'test', stage: 'production' });
-  const rows: PredictionRow[] = Array.from({ length: N }, (_v, i) => ({
-    id: randomUUID(),
-    model: 'hostile',
-    version: 1,
-    stage: 'production',
-    ts: start + i * 1000,
-    features: { x1: i, x2: -i, c: i < BAD.length ? BAD[i] : i % 2 ? 'a' : 'b' },
-    outputs: { label: 'no' },
-    score: 0.25,
-    label: 'no',
-    latencyMs: 1,
+  const logged = Array.from({ length: N }, (_v, i) => ({
+    x1: i,
+    x2: -i,
+    c: i < BAD.length ? BAD[i] : i % 2 ? 'a' : 'b',
   }));
-  const client = await tdb.db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
+  await logLabeledTraffic(
     tdb.db,
     'hostile',
-    rows.map((r) => ({ id: r.id, label: 'yes' })),
+    { rows: logged, labels: logged.map(() => 'yes') },
+    (i) => start + i * 1000,
+    (row) => ({ ...row, outputs: { label: 'no' }, score: 0.25 }),
   );
 });
 

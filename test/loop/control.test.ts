@@ -1,5 +1,4 @@
 /** The control API the CLI calls: a model's monitor Schedule, and a retrain that waits for a person's approval. */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   approveRetrain,
@@ -17,11 +16,10 @@ import {
   triggerMonitor,
   type ControlContext,
 } from '../../control/index';
-import { copyPredictions, upsertLabels, type PredictionRow } from '../../store/predictions';
 import { DRIFT_STATUS } from '../../workflows/searchAttributes';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
-import { registerModel, traffic, until } from '../../testing/loopFixture';
+import { logLabeledTraffic, registerModel, traffic, until } from '../../testing/loopFixture';
 
 let tdb: TestDatabase;
 let temporal: TemporalTestContext;
@@ -35,30 +33,13 @@ async function logShifted(
   kind: 'shifted' | 'reference' = 'shifted',
   mangle: (f: Record<string, unknown>) => Record<string, unknown> = (f) => f,
 ): Promise<void> {
-  const t = traffic(n, kind, seed);
   const now = Date.now();
-  const rows: PredictionRow[] = t.rows.map((features, i) => ({
-    id: randomUUID(),
-    model,
-    version: 1,
-    stage: 'production',
-    ts: now - n + i,
-    features: mangle(features),
-    outputs: {},
-    score: 0.5,
-    label: 'no',
-    latencyMs: 1,
-  }));
-  const client = await tdb.db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
+  await logLabeledTraffic(
     tdb.db,
     model,
-    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
+    traffic(n, kind, seed),
+    (i) => now - n + i,
+    (row) => ({ ...row, features: mangle(row.features) }),
   );
 }
 
@@ -73,8 +54,22 @@ beforeAll(async () => {
     registerModel(tdb.db, { name: 'broken', retrain: { enabled: false } }),
     registerModel(tdb.db, { name: 'gated', retrain: gated }),
     registerModel(tdb.db, { name: 'vetoed', retrain: gated }),
+    // Nobody decides within 3 s: the policy's onTimeout decides.
+    registerModel(tdb.db, {
+      name: 'unanswered',
+      retrain: { ...gated, approval: { ...gated.approval, timeoutMinutes: 0.05 } },
+    }),
+    registerModel(tdb.db, {
+      name: 'waved',
+      retrain: { ...gated, approval: { required: true, timeoutMinutes: 0.05, onTimeout: 'approve' } },
+    }),
   ]);
-  await Promise.all([logShifted('gated', 1_000, 51), logShifted('vetoed', 1_000, 52)]);
+  await Promise.all([
+    logShifted('gated', 1_000, 51),
+    logShifted('vetoed', 1_000, 52),
+    logShifted('unanswered', 1_000, 53),
+    logShifted('waved', 1_000, 54),
+  ]);
 });
 
 afterAll(async () => {
@@ -176,6 +171,39 @@ describe('human approval', () => {
       { version: 1, stage: 'production' },
       { version: 2, stage: 'rejected' },
     ]);
+  });
+});
+
+describe('an approval nobody gives', () => {
+  it('rejects the challenger when the policy says reject on timeout', async () => {
+    await startRetrain(ctx, 'unanswered');
+    const result = await retrainResult(ctx, 'unanswered');
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toBe('no decision within 0.05 minutes: reject by policy');
+    expect(result.production).toBe(1);
+    const { rows } = await tdb.db.query(`SELECT status, reason FROM retrain_runs WHERE model = 'unanswered'`);
+    expect(rows).toEqual([{ status: 'rejected', reason: 'no decision within 0.05 minutes: reject by policy' }]);
+    const promoted = await tdb.db.query(
+      `SELECT count(*)::int AS n FROM deployments WHERE model = 'unanswered' AND action = 'promote'`,
+    );
+    expect(promoted.rows[0].n).toBe(0);
+  });
+
+  it('deploys the challenger when the policy says approve on timeout', async () => {
+    await startRetrain(ctx, 'waved');
+    const result = await retrainResult(ctx, 'waved');
+    expect(result.outcome).toBe('deployed');
+    expect(result.production).toBe(2);
+    // The audit trail says the policy decided, not a person.
+    const history = await temporal.env.client.workflow.getHandle('retrain-waved').fetchHistory();
+    const decided = (history.events ?? []).some((e) =>
+      (e.activityTaskScheduledEventAttributes?.input?.payloads ?? []).some((p) =>
+        Buffer.from(p.data ?? [])
+          .toString('utf8')
+          .includes('no decision within 0.05 minutes: approve by policy'),
+      ),
+    );
+    expect(decided).toBe(true);
   });
 });
 

@@ -41,6 +41,20 @@ beforeAll(async () => {
       name: 'staged',
       retrain: { includeReference: false, shadowMinutes: 0.1, canaryMinutes: 0.1, canaryShare: 0.5 },
     }),
+    // Its canary is fed traffic on which version 2 is wrong: judged worse live, and taken out of traffic. The
+    // canary lasts a minute: the test serves its 150 labeled rows within seconds of the canary starting.
+    registerModel(tdb.db, {
+      name: 'sour',
+      retrain: { includeReference: false, canaryMinutes: 1, canaryShare: 0.5 },
+    }),
+    // Its trainer always fails: the retrain fails and opens a deploy_failed incident.
+    registerModel(tdb.db, {
+      name: 'failing',
+      retrain: {
+        includeReference: false,
+        trainer: { type: 'external', command: ['bash', '-c', 'echo trainer broke: no GPU >&2; exit 2'] },
+      },
+    }),
     registerModel(tdb.db, {
       name: 'paged',
       retrain: { includeReference: false, approval: { required: true, timeoutMinutes: 10, onTimeout: 'reject' } },
@@ -71,6 +85,27 @@ async function historyEvents(workflowId: string): Promise<string[]> {
   return (history.events ?? []).map(
     (e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '',
   );
+}
+
+/** The verdicts of the workflow's compareLive activities, in order. */
+async function liveVerdicts(workflowId: string): Promise<Array<{ verdict: string; summary: string }>> {
+  const history = await temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+  const compareLive = new Set<string>();
+  const verdicts: Array<{ verdict: string; summary: string }> = [];
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'compareLive')
+      compareLive.add(String(e.eventId));
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done && compareLive.has(String(done.scheduledEventId))) {
+      const payload = done.result?.payloads?.[0]?.data;
+      const { verdict, summary } = JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as {
+        verdict: string;
+        summary: string;
+      };
+      verdicts.push({ verdict, summary });
+    }
+  }
+  return verdicts;
 }
 
 describe('the loop', () => {
@@ -283,5 +318,67 @@ describe('the loop', () => {
     const byStage = Object.fromEntries(logged.rows.map((r) => [r.stage, r]));
     expect(byStage.shadow.labeled).toBeGreaterThan(100);
     expect(byStage.canary.labeled).toBeGreaterThan(100);
+    // Each stage was judged on live rows: not "insufficient", and not worse.
+    const verdicts = (await liveVerdicts('retrain-staged')).map((v) => v.verdict);
+    expect(verdicts).toHaveLength(2);
+    for (const v of verdicts) expect(['same', 'better']).toContain(v);
+  });
+
+  it('takes a canary that does measurably worse live out of traffic and keeps the champion', async () => {
+    await serveLabeled(tdb.db, server.url, 'sour', traffic(1_000, 'shifted', 71));
+    await startRetrain(ctx, 'sour');
+    await until(async () => {
+      const { rows } = await tdb.db.query(`SELECT step FROM retrain_runs WHERE model = 'sour'`);
+      return rows[0]?.step === 'canary';
+    }, 'the retrain of sour to reach its canary');
+    // Back to the reference relation, where version 1 is right and version 2 (fit on the shift) is wrong.
+    let seed = 700;
+    await until(async () => {
+      await serveLabeled(tdb.db, server.url, 'sour', traffic(200, 'reference', seed++));
+      const { rows } = await tdb.db.query(
+        `SELECT count(*)::int AS n FROM predictions p JOIN labels l ON l.prediction_id = p.id
+         WHERE p.model = 'sour' AND p.version = 2 AND p.stage = 'canary'`,
+      );
+      return rows[0].n >= 150;
+    }, '150 labeled canary rows of sour');
+
+    const result = await retrainResult(ctx, 'sour');
+    expect(result.outcome).toBe('rejected');
+    expect(result.production).toBe(1);
+    expect(result.reason).toMatch(/^canary: live accuracy of version 2 /);
+    const [canary] = await liveVerdicts('retrain-sour');
+    expect(canary.verdict).toBe('worse');
+    const steps = await tdb.db.query(
+      `SELECT action, to_stage FROM deployments WHERE model = 'sour' AND version = 2 AND action <> 'register' ORDER BY id`,
+    );
+    expect(steps.rows).toEqual([
+      { action: 'canary', to_stage: 'canary' },
+      { action: 'reject', to_stage: 'rejected' },
+    ]);
+    // All traffic is back on version 1.
+    await until(async () => {
+      const served = await serve(server.url, 'sour', traffic(40, 'reference', 99));
+      return served.versions.every((v) => v === 1);
+    }, 'every sour request served by version 1 again');
+  }, 180_000);
+
+  it('opens a deploy_failed incident and pages when a retrain fails', async () => {
+    await serveLabeled(tdb.db, server.url, 'failing', traffic(600, 'shifted', 81));
+    await startRetrain(ctx, 'failing');
+    await expect(retrainResult(ctx, 'failing')).rejects.toThrow();
+    const run = await tdb.db.query(`SELECT status, reason FROM retrain_runs WHERE model = 'failing'`);
+    expect(run.rows).toHaveLength(1);
+    expect(run.rows[0].status).toBe('failed');
+    expect(run.rows[0].reason).toMatch(/^train: .*trainer broke: no GPU/s);
+    const incidents = await tdb.db.query(`SELECT kind, status, summary FROM alerts WHERE model = 'failing'`);
+    expect(incidents.rows).toHaveLength(1);
+    expect(incidents.rows[0]).toMatchObject({ kind: 'deploy_failed', status: 'firing' });
+    expect(incidents.rows[0].summary).toMatch(/^failing: retrain failed at step train: /);
+    const pages = () =>
+      receiver.accepted('/hook').filter((r) => r.body.includes('"failing') && r.body.includes('deploy_failed'));
+    await receiver.waitFor(() => pages().length >= 1, 60_000);
+    expect(pages()).toHaveLength(1);
+    const versions = await tdb.db.query(`SELECT version, stage FROM model_versions WHERE model = 'failing'`);
+    expect(versions.rows).toEqual([{ version: 1, stage: 'production' }]);
   });
 });

@@ -14,7 +14,10 @@ export interface TemporalTestContext {
   env: TestWorkflowEnvironment;
   taskQueue: string;
   config: DriftloopConfig;
-  /** Starts a worker with all driftloop workflows and activities; `run` keeps it polling until `stop`. */
+  /**
+   * Starts a worker with all driftloop workflows and activities; `run` keeps it polling until `stop`.
+   * A worker that fails fails its `stop` and the suite's `teardown` with its error.
+   */
   startWorker(deps?: Partial<ActivityDeps>): Promise<{ worker: Worker; stop(): Promise<void> }>;
   teardown(): Promise<void>;
 }
@@ -27,6 +30,7 @@ export async function connectTemporal(db: Db, databaseUrl: string): Promise<Temp
   const config = loadConfig({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, DRIFTLOOP_TASK_QUEUE: taskQueue });
   const code = readFileSync(inject('workflowBundlePath'), 'utf8');
   const workers: Array<() => Promise<void>> = [];
+  const failures: unknown[] = [];
   return {
     env,
     taskQueue,
@@ -40,7 +44,13 @@ export async function connectTemporal(db: Db, databaseUrl: string): Promise<Temp
         workflowBundle: { code },
         shutdownGraceTime: '2 seconds',
       });
-      const running = worker.run();
+      // Recorded as soon as it happens, so teardown reports it even if nobody stopped this worker.
+      const running = worker.run().catch((err: unknown) => {
+        failures.push(err);
+        throw err;
+      });
+      // Handled here as well: the failure is reported once, by stop or teardown, not as an unhandled rejection.
+      running.catch(() => undefined);
       const stop = async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
@@ -49,8 +59,11 @@ export async function connectTemporal(db: Db, databaseUrl: string): Promise<Temp
       return { worker, stop };
     },
     async teardown() {
-      for (const stop of workers) await stop().catch(() => undefined);
+      // Every worker is stopped before a failure is reported.
+      await Promise.allSettled(workers.map((stop) => stop()));
       await env.teardown();
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) throw new AggregateError(failures, `${failures.length} driftloop test workers failed`);
     },
   };
 }

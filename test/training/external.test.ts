@@ -133,7 +133,6 @@ describe('external trainers', () => {
     const dir = await mkdtemp(join(tmpdir(), 'driftloop-timeout-'));
     const marker = join(dir, 'child.pid');
     try {
-      const started = Date.now();
       // The trainer starts a grandchild that would outlive a kill of the trainer alone.
       const err = await runExternalTrainer({
         spec,
@@ -143,7 +142,6 @@ describe('external trainers', () => {
         holdout: loans(5, 8),
       }).catch((e: unknown) => e);
       expect((err as Error).message).toMatch(/timed out after 1 s.*killed/);
-      expect(Date.now() - started).toBeLessThan(15_000);
       const pid = Number(await readFile(marker, 'utf8'));
       // SIGTERM reaches the grandchild with the group; give a busy machine a moment to deliver it.
       const deadline = Date.now() + 5000;
