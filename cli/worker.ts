@@ -67,6 +67,10 @@ export interface WorkerOptions {
   shutdownGraceTime?: string;
 }
 
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export async function createDriftloopWorker(options: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -75,5 +79,11 @@ export async function createDriftloopWorker(options: WorkerOptions): Promise<Wor
     activities: createActivities(options.deps),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     shutdownGraceTime: options.shutdownGraceTime ?? '10 seconds',
+    // Temporal's tuning knobs from the configuration; unset leaves the SDK's defaults.
+    ...defined({
+      maxConcurrentActivityTaskExecutions: options.deps.config.workerMaxConcurrentActivities,
+      maxConcurrentWorkflowTaskExecutions: options.deps.config.workerMaxConcurrentWorkflowTasks,
+      maxCachedWorkflows: options.deps.config.workerMaxCachedWorkflows,
+    }),
   });
 }

@@ -74,6 +74,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _')
     .default('driftloop'),
+  /**
+   * Temporal's own worker tuning (README "Beyond one machine"), passed to the SDK's Worker unchanged;
+   * unset keeps the SDK's defaults. Activity slots bound the monitoring rounds and retrains one worker
+   * runs at once; workflow-task slots and the sticky cache bound workflow work held in memory.
+   */
+  workerMaxConcurrentActivities: z.coerce.number().int().min(1).optional(),
+  workerMaxConcurrentWorkflowTasks: z.coerce.number().int().min(2).optional(),
+  workerMaxCachedWorkflows: z.coerce.number().int().min(0).optional(),
 });
 
 export type DriftloopConfig = z.infer<typeof configSchema>;
@@ -111,6 +119,9 @@ export const envNames: Record<keyof DriftloopConfig, string> = {
   featureFeeds: 'DRIFTLOOP_FEATURE_FEEDS',
   feedConsumer: 'DRIFTLOOP_FEED_CONSUMER',
   skewGraceSeconds: 'DRIFTLOOP_SKEW_GRACE_SECONDS',
+  workerMaxConcurrentActivities: 'DRIFTLOOP_WORKER_MAX_CONCURRENT_ACTIVITIES',
+  workerMaxConcurrentWorkflowTasks: 'DRIFTLOOP_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+  workerMaxCachedWorkflows: 'DRIFTLOOP_WORKER_MAX_CACHED_WORKFLOWS',
 };
 
 /** A configuration problem a person can fix: names the setting, the bad value's source and what is accepted. */
