@@ -19,7 +19,9 @@ export function wassersteinLocated(column: LocatedColumn): number {
   const d = at.length;
   let distance = offset[0] / n2 + offset[d] / n2;
   let j = inside[0];
-  let crossing: Uint8Array | null = null;
+  // Intervals where the CDFs cross, in ascending order: k, and the current values below it.
+  let crossing: number[] | null = null;
+  let below: number[] | null = null;
   let crossingValues = 0;
   for (let k = 1; k < d; k++) {
     j += at[k - 1];
@@ -33,56 +35,62 @@ export function wassersteinLocated(column: LocatedColumn): number {
       if (after >= 0) distance += before * length - offset[k] / n2;
       else if (before <= 0) distance += -before * length + offset[k] / n2;
       else {
-        crossing ??= new Uint8Array(d + 1);
-        crossing[k] = 1;
+        crossing ??= [];
+        below ??= [];
+        crossing.push(k);
+        below.push(j);
         crossingValues += t;
       }
       j += t;
     }
   }
-  if (crossing) distance += crossingIntervals(column, crossing, crossingValues);
+  if (crossing && below) distance += crossingIntervals(column, crossing, below, crossingValues);
   return distance;
 }
 
-/** ∫|F_ref − F_cur| over the intervals where the CDFs cross, from their values sorted per interval. */
-function crossingIntervals(column: LocatedColumn, crossing: Uint8Array, total: number): number {
-  const { inside, at, slots, values } = column;
+/**
+ * ∫|F_ref − F_cur| over the intervals where the CDFs cross (ascending interval numbers, with the
+ * current values below each), from their values gathered in one pass over the slots and sorted
+ * per interval. Work and memory follow the crossing intervals, not the reference sample.
+ */
+function crossingIntervals(column: LocatedColumn, crossing: number[], below: number[], total: number): number {
+  const { inside, slots, values } = column;
   const { cumulative, distinct, size: n1, d } = column.index;
   const n2 = column.finite;
+  const m = crossing.length;
+  // segment[slot] = 1 + the crossing interval's position for a value strictly inside one, else 0
+  // (slots above d are values equal to a reference value; -1 is a missing one).
+  const segment = new Int32Array(2 * d + 1);
   // Counting-sort layout: each crossing interval gets a contiguous segment of `gathered`.
-  const layout = new Int32Array(2 * d + 4);
-  const start = layout.subarray(0, d + 2);
-  const fill = layout.subarray(d + 2);
-  let position = 0;
-  for (let k = 0; k <= d; k++) {
-    start[k] = fill[k] = position;
-    if (crossing[k]) position += inside[k];
+  const start = new Int32Array(m + 1);
+  const fill = new Int32Array(m);
+  for (let s = 0; s < m; s++) {
+    segment[crossing[s]] = s + 1;
+    fill[s] = start[s];
+    start[s + 1] = start[s] + inside[crossing[s]];
   }
-  start[d + 1] = fill[d + 1] = position;
   const gathered = new Float64Array(total);
   for (let i = 0; i < slots.length; i++) {
     const k = slots[i];
-    if (k >= 0 && k <= d && crossing[k] === 1) gathered[fill[k]++] = values[i];
+    if (k < 0) continue;
+    const s = segment[k];
+    if (s !== 0) gathered[fill[s - 1]++] = values[i];
   }
   let distance = 0;
-  let j = inside[0];
-  for (let k = 1; k < d; k++) {
-    j += at[k - 1];
-    if (crossing[k]) {
-      const from = start[k];
-      const to = from + inside[k];
-      sortSegment(gathered, from, to);
-      const a = cumulative[k - 1] / n1;
-      let previous = distinct[k - 1];
-      let count = j;
-      for (let q = from; q < to; q++) {
-        distance += Math.abs(a - count / n2) * (gathered[q] - previous);
-        previous = gathered[q];
-        count++;
-      }
-      distance += Math.abs(a - count / n2) * (distinct[k] - previous);
+  for (let s = 0; s < m; s++) {
+    const k = crossing[s];
+    const from = start[s];
+    const to = start[s + 1];
+    sortSegment(gathered, from, to);
+    const a = cumulative[k - 1] / n1;
+    let previous = distinct[k - 1];
+    let count = below[s];
+    for (let q = from; q < to; q++) {
+      distance += Math.abs(a - count / n2) * (gathered[q] - previous);
+      previous = gathered[q];
+      count++;
     }
-    j += inside[k];
+    distance += Math.abs(a - count / n2) * (distinct[k] - previous);
   }
   return distance;
 }
