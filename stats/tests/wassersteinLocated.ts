@@ -54,27 +54,31 @@ export function wassersteinLocated(column: LocatedColumn): number {
  * per interval. Work and memory follow the crossing intervals, not the reference sample.
  */
 function crossingIntervals(column: LocatedColumn, crossing: number[], below: number[], total: number): number {
-  const { inside, slots, values } = column;
-  const { cumulative, distinct, size: n1, d } = column.index;
+  const { inside, first, next, values } = column;
+  const { cumulative, distinct, size: n1 } = column.index;
   const n2 = column.finite;
   const m = crossing.length;
-  // segment[slot] = 1 + the crossing interval's position for a value strictly inside one, else 0
-  // (slots above d are values equal to a reference value; -1 is a missing one).
-  const segment = new Int32Array(2 * d + 1);
-  // Counting-sort layout: each crossing interval gets a contiguous segment of `gathered`.
+  // Each crossing interval gets a contiguous segment of `gathered`, filled off its list. The lists
+  // are walked side by side, one step of each per round: the loads of different lists do not wait
+  // on each other, where walking one list to its end is a chain of cache misses on a long column.
   const start = new Int32Array(m + 1);
   const fill = new Int32Array(m);
+  const cursor = new Int32Array(m);
   for (let s = 0; s < m; s++) {
-    segment[crossing[s]] = s + 1;
     fill[s] = start[s];
     start[s + 1] = start[s] + inside[crossing[s]];
+    cursor[s] = first[crossing[s]];
   }
   const gathered = new Float64Array(total);
-  for (let i = 0; i < slots.length; i++) {
-    const k = slots[i];
-    if (k < 0) continue;
-    const s = segment[k];
-    if (s !== 0) gathered[fill[s - 1]++] = values[i];
+  for (let active = m; active > 0;) {
+    active = 0;
+    for (let s = 0; s < m; s++) {
+      const p = cursor[s];
+      if (p === 0) continue;
+      gathered[fill[s]++] = values[p - 1];
+      cursor[s] = next[p - 1];
+      active++;
+    }
   }
   let distance = 0;
   for (let s = 0; s < m; s++) {
