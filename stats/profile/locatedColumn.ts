@@ -3,8 +3,9 @@
  * sorting it: per interval between consecutive distinct reference values, how many current values
  * fall strictly inside, how many equal its left end, and the sum of their distances to an end.
  * That is all the two-sample KS statistic needs exactly, and all the Wasserstein distance needs
- * except in the few intervals where the two empirical CDFs cross (those values are gathered and
- * sorted on their own, see wassersteinOfLocated). One pass at O(1) per value replaces an
+ * except in the few intervals where the two empirical CDFs cross (the values inside each interval
+ * are linked in a list on the way, so that those few intervals are read and sorted on their own,
+ * see wassersteinLocated). One pass at O(1) per value replaces an
  * O(n log n) sort of every column of every window.
  */
 import type { ReferenceIndex } from './referenceIndex';

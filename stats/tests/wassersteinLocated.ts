@@ -8,8 +8,8 @@ import type { LocatedColumn } from '../profile/locatedColumn';
  * steps up from J/n2 at each current value y_1..y_t inside. When a − F_cur keeps one sign over the
  * interval, ∫|a − F_cur| = |a − J/n2|·(u_k − u_{k-1}) ∓ Σ(u_k − y_q)/n2, which the locate pass
  * already summed; below the sample it is Σ(u_0 − y)/n2 and above it Σ(y − u_{d-1})/n2. Only an
- * interval where the CDFs cross needs its values in order: those are gathered in one pass over the
- * slots and sorted on their own (a few dozen values each). Throws when the column has no finite value.
+ * interval where the CDFs cross needs its values in order: those are read off the located
+ * column's per-interval lists and sorted on their own (a few dozen values each). Throws when the column has no finite value.
  */
 export function wassersteinLocated(column: LocatedColumn): number {
   const { inside, at, offset } = column;
@@ -50,7 +50,7 @@ export function wassersteinLocated(column: LocatedColumn): number {
 
 /**
  * ∫|F_ref − F_cur| over the intervals where the CDFs cross (ascending interval numbers, with the
- * current values below each), from their values gathered in one pass over the slots and sorted
+ * current values below each), from their values read off the per-interval lists and sorted
  * per interval. Work and memory follow the crossing intervals, not the reference sample.
  */
 function crossingIntervals(column: LocatedColumn, crossing: number[], below: number[], total: number): number {
