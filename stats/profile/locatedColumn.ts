@@ -3,8 +3,9 @@
  * sorting it: per interval between consecutive distinct reference values, how many current values
  * fall strictly inside, how many equal its left end, and the sum of their distances to an end.
  * That is all the two-sample KS statistic needs exactly, and all the Wasserstein distance needs
- * except in the few intervals where the two empirical CDFs cross (those values are gathered and
- * sorted on their own, see wassersteinOfLocated). One pass at O(1) per value replaces an
+ * except in the few intervals where the two empirical CDFs cross (the values inside each interval
+ * are linked in a list on the way, so that those few intervals are read and sorted on their own,
+ * see wassersteinLocated). One pass at O(1) per value replaces an
  * O(n log n) sort of every column of every window.
  */
 import type { ReferenceIndex } from './referenceIndex';
@@ -15,19 +16,21 @@ export interface LocatedColumn {
   /** The column as given (finite and not). */
   values: Float64Array;
   /**
-   * Per value: k in 0..d when it lies strictly inside interval k = (distinct[k-1], distinct[k])
-   * (interval 0 is below the sample, interval d above it), d + 1 + k when it equals distinct[k],
-   * -1 when it is missing or infinite.
+   * The values strictly inside each interval as a linked list, for the few intervals that need
+   * their values in order (see wassersteinLocated): first[k] is 1 + the position in `values` of
+   * one value inside interval k (0: none), next[i] is 1 + the position of the next one after
+   * value i (0: the end). Entries of `next` for values not strictly inside an interval mean nothing.
    */
-  slots: Int32Array;
+  first: Int32Array;
+  next: Int32Array;
   /** Finite values. */
   finite: number;
   missing: number;
   nonFinite: number;
   /** Values strictly inside each interval, length d + 1. */
-  inside: Float64Array;
+  inside: Int32Array;
   /** Values equal to each distinct reference value, length d. */
-  at: Float64Array;
+  at: Int32Array;
   /**
    * Per interval, the sum of the inside values' distances to the interval's upper end
    * (distinct[k] - y), except the top interval d, which sums y - distinct[d-1].
@@ -47,28 +50,30 @@ export function locateColumn(
   low = -Infinity,
   high = Infinity,
 ): LocatedColumn {
-  const { distinct, d, grid, low: first, high: last, scale } = index;
+  const { distinct, d, grid, low: bottom, high: last, scale } = index;
   const cells = grid.length - 1;
   const n = values.length;
-  const slots = new Int32Array(n);
+  // Pass 1 keeps each value's first candidate in `next`; pass 2 replaces it by the list link.
+  const next = new Int32Array(n);
   // One allocation for the three per-interval arrays: a window of 50 columns makes 50 of these.
-  const counts = new Float64Array(3 * d + 2);
+  const counts = new Int32Array(3 * d + 2);
   const inside = counts.subarray(0, d + 1);
-  const offset = counts.subarray(d + 1, 2 * d + 2);
-  const at = counts.subarray(2 * d + 2);
+  const at = counts.subarray(d + 1, 2 * d + 1);
+  const first = counts.subarray(2 * d + 1);
+  const offset = new Float64Array(d + 1);
   // Pass 1: each value's first candidate from the grid. Independent loads, so the CPU overlaps
   // them; a NaN lands on candidate 0 and is sorted out in pass 2. Out-of-sample values clamp to
   // the end cells, where the scan of pass 2 finishes (distinct ends with +Infinity).
   if (index.crowding <= LINEAR_SCAN) {
     for (let i = 0; i < n; i++) {
-      const g = Math.floor((values[i] - first) * scale);
-      slots[i] = grid[g < 0 ? 0 : g >= cells ? cells - 1 : g];
+      const g = Math.floor((values[i] - bottom) * scale);
+      next[i] = grid[g < 0 ? 0 : g >= cells ? cells - 1 : g];
     }
   } else {
     // A crowded cell (a heavy tail squeezing many values into few cells): exact binary search.
     for (let i = 0; i < n; i++) {
       const y = values[i];
-      slots[i] = y - y === 0 ? locateValue(index, y) : 0;
+      next[i] = y - y === 0 ? locateValue(index, y) : 0;
     }
   }
   let missing = 0;
@@ -80,31 +85,32 @@ export function locateColumn(
     if (y - y !== 0) {
       if (y !== y) missing++;
       else nonFinite++;
-      slots[i] = -1;
       continue;
     }
     if (y < low || y > high) outOfRange++;
     // Pass 2: finish the scan (a step or two) — the number of distinct values <= y.
-    let k = slots[i];
+    let k = next[i];
     while (distinct[k] <= y) k++;
     if (k > 0 && distinct[k - 1] === y) {
       at[k - 1]++;
-      slots[i] = d + k;
     } else if (k < d) {
       inside[k]++;
       offset[k] += distinct[k] - y;
-      slots[i] = k;
+      next[i] = first[k];
+      first[k] = i + 1;
     } else {
       inside[d]++;
       offset[d] += y - last;
-      slots[i] = d;
+      next[i] = first[d];
+      first[d] = i + 1;
     }
   }
   const finite = n - missing - nonFinite;
   return {
     index,
     values,
-    slots,
+    first,
+    next,
     finite,
     missing,
     nonFinite,

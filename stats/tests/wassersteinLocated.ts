@@ -8,8 +8,8 @@ import type { LocatedColumn } from '../profile/locatedColumn';
  * steps up from J/n2 at each current value y_1..y_t inside. When a − F_cur keeps one sign over the
  * interval, ∫|a − F_cur| = |a − J/n2|·(u_k − u_{k-1}) ∓ Σ(u_k − y_q)/n2, which the locate pass
  * already summed; below the sample it is Σ(u_0 − y)/n2 and above it Σ(y − u_{d-1})/n2. Only an
- * interval where the CDFs cross needs its values in order: those are gathered in one pass over the
- * slots and sorted on their own (a few dozen values each). Throws when the column has no finite value.
+ * interval where the CDFs cross needs its values in order: those are read off the located
+ * column's per-interval lists and sorted on their own (a few dozen values each). Throws when the column has no finite value.
  */
 export function wassersteinLocated(column: LocatedColumn): number {
   const { inside, at, offset } = column;
@@ -19,7 +19,9 @@ export function wassersteinLocated(column: LocatedColumn): number {
   const d = at.length;
   let distance = offset[0] / n2 + offset[d] / n2;
   let j = inside[0];
-  let crossing: Uint8Array | null = null;
+  // Intervals where the CDFs cross, in ascending order: k, and the current values below it.
+  let crossing: number[] | null = null;
+  let below: number[] | null = null;
   let crossingValues = 0;
   for (let k = 1; k < d; k++) {
     j += at[k - 1];
@@ -33,56 +35,66 @@ export function wassersteinLocated(column: LocatedColumn): number {
       if (after >= 0) distance += before * length - offset[k] / n2;
       else if (before <= 0) distance += -before * length + offset[k] / n2;
       else {
-        crossing ??= new Uint8Array(d + 1);
-        crossing[k] = 1;
+        crossing ??= [];
+        below ??= [];
+        crossing.push(k);
+        below.push(j);
         crossingValues += t;
       }
       j += t;
     }
   }
-  if (crossing) distance += crossingIntervals(column, crossing, crossingValues);
+  if (crossing && below) distance += crossingIntervals(column, crossing, below, crossingValues);
   return distance;
 }
 
-/** ∫|F_ref − F_cur| over the intervals where the CDFs cross, from their values sorted per interval. */
-function crossingIntervals(column: LocatedColumn, crossing: Uint8Array, total: number): number {
-  const { inside, at, slots, values } = column;
-  const { cumulative, distinct, size: n1, d } = column.index;
+/**
+ * ∫|F_ref − F_cur| over the intervals where the CDFs cross (ascending interval numbers, with the
+ * current values below each), from their values read off the per-interval lists and sorted
+ * per interval. Work and memory follow the crossing intervals, not the reference sample.
+ */
+function crossingIntervals(column: LocatedColumn, crossing: number[], below: number[], total: number): number {
+  const { inside, first, next, values } = column;
+  const { cumulative, distinct, size: n1 } = column.index;
   const n2 = column.finite;
-  // Counting-sort layout: each crossing interval gets a contiguous segment of `gathered`.
-  const layout = new Int32Array(2 * d + 4);
-  const start = layout.subarray(0, d + 2);
-  const fill = layout.subarray(d + 2);
-  let position = 0;
-  for (let k = 0; k <= d; k++) {
-    start[k] = fill[k] = position;
-    if (crossing[k]) position += inside[k];
+  const m = crossing.length;
+  // Each crossing interval gets a contiguous segment of `gathered`, filled off its list. The lists
+  // are walked side by side, one step of each per round: the loads of different lists do not wait
+  // on each other, where walking one list to its end is a chain of cache misses on a long column.
+  const start = new Int32Array(m + 1);
+  const fill = new Int32Array(m);
+  const cursor = new Int32Array(m);
+  for (let s = 0; s < m; s++) {
+    fill[s] = start[s];
+    start[s + 1] = start[s] + inside[crossing[s]];
+    cursor[s] = first[crossing[s]];
   }
-  start[d + 1] = fill[d + 1] = position;
   const gathered = new Float64Array(total);
-  for (let i = 0; i < slots.length; i++) {
-    const k = slots[i];
-    if (k >= 0 && k <= d && crossing[k] === 1) gathered[fill[k]++] = values[i];
+  for (let active = m; active > 0;) {
+    active = 0;
+    for (let s = 0; s < m; s++) {
+      const p = cursor[s];
+      if (p === 0) continue;
+      gathered[fill[s]++] = values[p - 1];
+      cursor[s] = next[p - 1];
+      active++;
+    }
   }
   let distance = 0;
-  let j = inside[0];
-  for (let k = 1; k < d; k++) {
-    j += at[k - 1];
-    if (crossing[k]) {
-      const from = start[k];
-      const to = from + inside[k];
-      sortSegment(gathered, from, to);
-      const a = cumulative[k - 1] / n1;
-      let previous = distinct[k - 1];
-      let count = j;
-      for (let q = from; q < to; q++) {
-        distance += Math.abs(a - count / n2) * (gathered[q] - previous);
-        previous = gathered[q];
-        count++;
-      }
-      distance += Math.abs(a - count / n2) * (distinct[k] - previous);
+  for (let s = 0; s < m; s++) {
+    const k = crossing[s];
+    const from = start[s];
+    const to = start[s + 1];
+    sortSegment(gathered, from, to);
+    const a = cumulative[k - 1] / n1;
+    let previous = distinct[k - 1];
+    let count = below[s];
+    for (let q = from; q < to; q++) {
+      distance += Math.abs(a - count / n2) * (gathered[q] - previous);
+      previous = gathered[q];
+      count++;
     }
-    j += inside[k];
+    distance += Math.abs(a - count / n2) * (distinct[k] - previous);
   }
   return distance;
 }
