@@ -12,7 +12,6 @@
  * or starts a Temporal dev server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -29,11 +28,11 @@ import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
 import { createPool, type Db } from '../store/db';
 import { migrate } from '../store/migrate';
 import { getModel, insertModelVersion, updateModelPolicy, upsertModel } from '../store/models';
-import { copyPredictions, upsertLabels, type PredictionRow } from '../store/predictions';
 import { trainModel } from '../training/trainModel';
 import type { FeatureRow } from '../onnx/model';
 import {
   features,
+  logLabeledTraffic,
   registerModel,
   serve,
   serveLabeled,
@@ -76,28 +75,13 @@ async function logTraffic(
   const scores = scorer(t.rows);
   const now = Date.now();
   const spreadMs = Math.max(1, now - from);
-  const rows: PredictionRow[] = t.rows.map((f, i) => ({
-    id: randomUUID(),
-    model,
-    version: 1,
-    stage: 'production',
-    ts: now - spreadMs + (i * spreadMs) / n,
-    features: f,
-    outputs: {},
-    score: scores[i],
-    label: scores[i] >= 0.5 ? 'yes' : 'no',
-    latencyMs: 1,
-  }));
-  const client = await db.connect();
-  try {
-    await copyPredictions(client, rows);
-  } finally {
-    client.release();
-  }
-  await upsertLabels(
+  await logLabeledTraffic(
     db,
     model,
-    rows.filter((_r, i) => i % 2 === 0).map((r, i) => ({ id: r.id, label: t.labels[i * 2] })),
+    t,
+    (i) => now - spreadMs + (i * spreadMs) / n,
+    (row, i) => ({ ...row, score: scores[i], label: scores[i] >= 0.5 ? 'yes' : 'no' }),
+    (i) => i % 2 === 0,
   );
 }
 

@@ -146,8 +146,8 @@ export async function serveLabeled(db: Db, serverUrl: string, model: string, t: 
 
 /**
  * Logs `t` straight to PostgreSQL as the server logs it (by default version 1 in production, row i at `tsOf(i)`),
- * then labels every row: labeled traffic for a round or a retrain, without a server in between. `row` changes a
- * logged row (another version or stage, the prediction a worse model made, mangled features).
+ * then labels every row (or those `labeled` picks): labeled traffic for a round or a retrain, without a server in
+ * between. `row` changes a logged row (another version or stage, the prediction a worse model made, mangled features).
  */
 export async function logLabeledTraffic(
   db: Db,
@@ -155,6 +155,7 @@ export async function logLabeledTraffic(
   t: Traffic,
   tsOf: (i: number) => number,
   row: (logged: PredictionRow, i: number) => PredictionRow = (logged) => logged,
+  labeled: (i: number) => boolean = () => true,
 ): Promise<void> {
   const rows = t.rows.map((features, i) =>
     row(
@@ -182,7 +183,7 @@ export async function logLabeledTraffic(
   await upsertLabels(
     db,
     model,
-    rows.map((r, i) => ({ id: r.id, label: t.labels[i] })),
+    rows.flatMap((r, i) => (labeled(i) ? [{ id: r.id, label: t.labels[i] }] : [])),
   );
 }
 
