@@ -16,12 +16,11 @@ import { loadConfig } from '../config/index';
 import { createLogger } from '../config/logger';
 import { loadFeatureData, valuesAt, type PointInTime } from '../features/pointInTime';
 import { startServer } from '../serving/index';
-import { createPool } from '../store/db';
 import { copyFeatureEvents, sqlWindowCounts, type FeatureEventRow } from '../store/featureEvents';
-import { migrate } from '../store/migrate';
 import { getModelOnnx, insertModelVersion, upsertModel } from '../store/models';
 import { createBatchTable, deliveryFeatures, registerDelivery } from '../testing/featureFixture';
 import { httpLoad, median, type LoadPayload, type LoadRun } from './httpLoad';
+import { scratchDatabase } from './scratchDatabase';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -34,7 +33,6 @@ const ZONES = 200;
 const RESTAURANTS = 1_000;
 const ORDERS = 100_000;
 const INGEST_EVENTS = 200_000;
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const log = (o: Record<string, unknown>) => console.error(JSON.stringify({ bench: 'features', ...o }));
@@ -80,17 +78,10 @@ function orderEvents(n: number, now: number, prefix: string, receivedAt?: number
 }
 
 async function main() {
-  const dbName = `dl_features_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
-  const db = createPool(databaseUrl);
+  const scratch = await scratchDatabase(`dl_features_bench_${process.pid}`);
+  const { db, url: databaseUrl } = scratch;
   const logger = createLogger('warn');
   try {
-    await migrate(databaseUrl);
     const now = Date.now();
     await createBatchTable(db, 'restaurant_prep');
     await db.query(
@@ -289,9 +280,7 @@ async function main() {
     );
     console.log(`  errors/non-2xx under load: ${errors}`);
   } finally {
-    await db.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

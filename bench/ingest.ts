@@ -15,19 +15,17 @@ import { createLogger } from '../config/logger';
 import { predictionId } from '../serving/predictionId';
 import { startServer } from '../serving/index';
 import { fileKeyOf, ingestPredictionChunk } from '../serving/fileIngest';
-import { createPool } from '../store/db';
 import { keyedPredictionId } from '../store/ingest';
-import { migrate } from '../store/migrate';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
 import { logisticModel, testModelSpec } from '../testing/onnxModels';
+import { scratchDatabase } from './scratchDatabase';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 100_000);
 const BATCH = 1_000;
 const SENDERS = 8;
 const CHUNK = 20_000;
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const python = new URL('../.driftloop/mlflow-venv/bin/python', import.meta.url).pathname;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -58,17 +56,10 @@ function copyRows(n: number, round: number, keyed: boolean): PredictionRow[] {
 }
 
 async function main() {
-  const dbName = `dl_bench_ingest_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
-  const db = createPool(databaseUrl);
+  const scratch = await scratchDatabase(`dl_bench_ingest_${process.pid}`);
+  const { db, url: databaseUrl } = scratch;
   const dir = await mkdtemp(join(tmpdir(), 'dl-bench-ingest-'));
   try {
-    await migrate(databaseUrl);
     await upsertModel(db, testModelSpec);
     await insertModelVersion(db, {
       model: 'loans',
@@ -201,9 +192,7 @@ pq.write_table(t, sys.argv[2], row_group_size=${CHUNK})`,
     line(`file import, CSV (${fmt(CHUNK)}-row chunks)`, median(csvRates));
     line(`file import, Parquet (hyparquet, ${fmt(CHUNK)}-row chunks)`, median(parquetRates));
   } finally {
-    await db.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
     await rm(dir, { recursive: true, force: true });
   }
 }

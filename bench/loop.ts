@@ -16,7 +16,6 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import pg from 'pg';
 import { createMonitorActivities, type MonitorSummary } from '../activities/monitor';
 import { rowsToDataWindow } from '../activities/dataWindow';
 import { freeDevServerPort, startTemporalDevServer, type DevServer } from '../cli/dev/temporal';
@@ -25,8 +24,7 @@ import { createLogger } from '../config/logger';
 import { runMonitorRound, type ControlContext } from '../control/index';
 import { startServer } from '../serving/index';
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
-import { createPool, type Db } from '../store/db';
-import { migrate } from '../store/migrate';
+import type { Db } from '../store/db';
 import { getModel, insertModelVersion, updateModelPolicy, upsertModel } from '../store/models';
 import { trainModel } from '../training/trainModel';
 import type { FeatureRow } from '../onnx/model';
@@ -43,23 +41,13 @@ import {
 } from '../testing/loopFixture';
 import { startReceiver } from '../testing/receiver';
 import { CpuOfProcesses, processTreeCpuSeconds } from './processCpu';
+import { scratchDatabase } from './scratchDatabase';
 
 const CYCLES = Number(process.env.BENCH_ROUNDS ?? 3);
 const MODELS = Number(process.env.BENCH_MODELS ?? 200);
 const ROWS_PER_MODEL = Number(process.env.BENCH_ROWS_PER_MODEL ?? 1_000);
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Logs `n` predictions of version 1, scored by `scorer`, with ts spread from `from` (epoch ms) to now, labeling half. */
 async function logTraffic(
@@ -119,13 +107,8 @@ async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
 
 async function main(): Promise<void> {
   const dbName = `bench_loop_${process.pid}`;
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
-  await admin(`DROP DATABASE IF EXISTS ${dbName}`);
-  await admin(`CREATE DATABASE ${dbName}`);
-  await migrate(databaseUrl);
-  const db = createPool(databaseUrl, { max: 20 });
+  const scratch = await scratchDatabase(dbName, { max: 20 });
+  const { db, url: databaseUrl } = scratch;
   const logger = createLogger(process.env.LOG_LEVEL ?? 'error');
   let devServer: DevServer | undefined;
   const address =
@@ -338,9 +321,8 @@ async function main(): Promise<void> {
     await exited;
     await connection.close();
     await receiver.close();
-    await db.end();
     await devServer?.stop();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 

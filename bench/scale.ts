@@ -25,6 +25,7 @@ import autocannon from 'autocannon';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
+import { scratchDatabase } from './scratchDatabase';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createMonitorActivities, type MonitorSummary } from '../activities/monitor';
 import { rowsToDataWindow } from '../activities/dataWindow';
@@ -36,8 +37,7 @@ import { enableMonitor, monitorScheduleId, type ControlContext } from '../contro
 import type { MonitorResult } from '../workflows/monitor';
 import { MODEL_NAME } from '../workflows/searchAttributes';
 import { buildReferenceProfile } from '../stats/profile/buildReferenceProfile';
-import { createPool, type Db, type Queryable } from '../store/db';
-import { migrate } from '../store/migrate';
+import { type Db, type Queryable } from '../store/db';
 import { getVersionInStage, insertModelVersion, transitionStage, upsertModel } from '../store/models';
 import { ensurePredictionPartitions } from '../store/predictions';
 import { parseProfile } from '../stats/index';
@@ -98,7 +98,6 @@ const SECTIONS = new Set(
 );
 for (const x of SECTIONS)
   if (!ALL_SECTIONS.includes(x)) throw new Error(`--only ${x}: not a section; use any of ${ALL_SECTIONS.join(', ')}`);
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'bench-scale');
 
 function list(text: string): number[] {
@@ -122,16 +121,6 @@ async function medianOf(runs: number, work: () => Promise<unknown>): Promise<num
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push((await timed(work))[0]);
   return median(times);
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
 }
 
 function gaussian(): number {
@@ -191,29 +180,6 @@ function explaining(db: Db, plans: string[]): Queryable {
     return db.query(q as string, values);
   };
   return { query } as unknown as Queryable;
-}
-
-interface Scratch {
-  db: Db;
-  url: string;
-  drop(): Promise<void>;
-}
-
-async function scratchDatabase(name: string): Promise<Scratch> {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${name}`);
-  await migrate(url.toString());
-  const db = createPool(url.toString(), { max: 20 });
-  return {
-    db,
-    url: url.toString(),
-    async drop() {
-      await db.end();
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
-  };
 }
 
 /** Version 1 of the bench models: one fit and profile, registered under many names. */
@@ -307,7 +273,7 @@ async function rollupIngestCost(db: Db): Promise<void> {
 
 /** 1. The predictions table grows; the window stays 100,000 rows in the last hour. */
 async function tableSection(version: Awaited<ReturnType<typeof fittedVersion>>): Promise<void> {
-  const s = await scratchDatabase(`dl_scale_table_${process.pid}`);
+  const s = await scratchDatabase(`dl_scale_table_${process.pid}`, { max: 20 });
   const { db } = s;
   try {
     const config = loadConfig({ DATABASE_URL: s.url });
@@ -636,7 +602,7 @@ async function roundBreakdown(ctx: ControlContext, fleet: string[], prefix: stri
 
 /** 2. One monitoring round for a growing fleet; 3. when their schedules fire. */
 async function fleetSection(version: Awaited<ReturnType<typeof fittedVersion>>): Promise<void> {
-  const s = await scratchDatabase(`dl_scale_fleet_${process.pid}`);
+  const s = await scratchDatabase(`dl_scale_fleet_${process.pid}`, { max: 20 });
   const { db } = s;
   const t = await temporal();
   const config = loadConfig({
@@ -820,7 +786,7 @@ async function shareOfWork(ctx: ControlContext, workflowIds: string[]) {
 
 /** 4. Several `driftloop worker` processes on one task queue. */
 async function workersSection(version: Awaited<ReturnType<typeof fittedVersion>>): Promise<void> {
-  const s = await scratchDatabase(`dl_scale_workers_${process.pid}`);
+  const s = await scratchDatabase(`dl_scale_workers_${process.pid}`, { max: 20 });
   const { db } = s;
   const t = await temporal();
   const taskQueue = `bench-cluster-${process.pid}`;
@@ -916,7 +882,7 @@ async function bytesPerRow(db: Db): Promise<number> {
 
 /** 5. Several `driftloop serve` behind a client-side round-robin: throughput, hot-swap on one NOTIFY, prune under load. */
 async function serversSection(version: Awaited<ReturnType<typeof fittedVersion>>): Promise<void> {
-  const s = await scratchDatabase(`dl_scale_servers_${process.pid}`);
+  const s = await scratchDatabase(`dl_scale_servers_${process.pid}`, { max: 20 });
   const { db } = s;
   const model = 'fleet-0000';
   try {
@@ -1082,7 +1048,7 @@ async function serversSection(version: Awaited<ReturnType<typeof fittedVersion>>
 
 /** 6. The reference profile each version stores and each monitoring round reads back, at 50 numerical features. */
 async function profileSection(): Promise<void> {
-  const s = await scratchDatabase(`dl_scale_profile_${process.pid}`);
+  const s = await scratchDatabase(`dl_scale_profile_${process.pid}`, { max: 20 });
   try {
     const n = 100_000;
     const wide = Array.from({ length: 50 }, (_v, j) => ({ name: `f${j}`, type: 'numerical' as const }));

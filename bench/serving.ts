@@ -17,21 +17,19 @@ import { createLogger } from '../config/logger';
 import { CopyBuffer } from '../serving/copyBuffer';
 import { predictionId } from '../serving/predictionId';
 import { createServingMetrics, startServer } from '../serving/index';
-import { createPool } from '../store/db';
-import { migrate } from '../store/migrate';
 import { insertModelVersion, upsertModel } from '../store/models';
 import { copyPredictions, type PredictionRow } from '../store/predictions';
 import { grpcVersusHttpJson } from './grpcLoad';
 import { httpLoad, median, type LoadPayload, type LoadRun } from './httpLoad';
 import { logisticModel, testModelSpec } from '../testing/onnxModels';
 import { encodeRawTensor } from '../serving/oip/tensorData';
+import { scratchDatabase } from './scratchDatabase';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const COPY_ROWS = 200_000;
 const OIP_ROWS = Number(process.env.BENCH_OIP_ROWS ?? 32);
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const body = JSON.stringify({ instances: [{ x1: 0.4, x2: -1.2, c: 'a' }] });
 
@@ -110,17 +108,10 @@ function copyRows(n: number): PredictionRow[] {
 }
 
 async function main() {
-  const dbName = `dl_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
-  const db = createPool(databaseUrl);
+  const scratch = await scratchDatabase(`dl_bench_${process.pid}`);
+  const { db, url: databaseUrl } = scratch;
   const logger = createLogger('warn');
   try {
-    await migrate(databaseUrl);
     // The same model twice: the default (buffered) prediction log and the durable one.
     for (const [name, mode] of [
       ['loans', 'buffered'],
@@ -270,9 +261,7 @@ async function main() {
       `  errors/non-2xx: ${errors}; rows logged ${fmt(rows[0].n)} of ${fmt(servedTotal)} predictions (dropped ${server.context.predictionLog.totals.dropped})`,
     );
   } finally {
-    await db.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 
