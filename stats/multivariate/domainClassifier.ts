@@ -24,6 +24,7 @@ import type { DataWindow } from '../types';
 import { seededRandom } from '../estimation/seededRandom';
 import { DEFAULT_BOOSTING, predictBoostedTrees, trainBoostedTrees, type BinnedFeatures } from './boostedTrees';
 import { symmetricEigen } from './principalComponents';
+import { countBelow } from '../profile/sortedColumn';
 
 export interface MultivariateDriftOptions {
   aucThreshold: number;
@@ -213,14 +214,7 @@ function quantileBins(values: Float64Array): { column: Uint8Array; bins: number 
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (edges[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    column[i] = lo + 1;
+    column[i] = countBelow(edges, v) + 1;
   }
   return { column, bins: edges.length + 2 };
 }

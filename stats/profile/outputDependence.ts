@@ -8,6 +8,7 @@
  */
 import type { ColumnProfile } from './referenceProfile';
 import type { DataWindow } from '../types';
+import { countBelow } from './sortedColumn';
 
 export function outputDependence(window: DataWindow, columns: ColumnProfile[]): Record<string, number> | null {
   const prediction = window.prediction;
@@ -35,14 +36,7 @@ export function outputDependence(window: DataWindow, columns: ColumnProfile[]): 
       for (let i = 0; i < window.rows; i++) {
         const v = values[i];
         if (!Number.isFinite(v)) continue;
-        let lo = 0;
-        let hi = edges.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (edges[mid] < v) lo = mid + 1;
-          else hi = mid;
-        }
-        group[i] = lo + 1;
+        group[i] = countBelow(edges, v) + 1;
       }
     } else {
       const values = window.categorical[column.name];
