@@ -33,6 +33,11 @@ export async function countFileRows(path: string): Promise<number> {
     const meta = await parquetMetadataAsync(await asyncBufferFromFile(path));
     return Number(meta.num_rows);
   }
+  return countCsvRows(path);
+}
+
+/** Data rows in a CSV file (lines after the header), counted without parsing. */
+export async function countCsvRows(path: string): Promise<number> {
   let lines = 0;
   let last = 10;
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {

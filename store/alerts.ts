@@ -1,14 +1,6 @@
 /** Incidents (`alerts`), their events and per-sink deliveries: the SQL of the alert lifecycle. */
-import type {
-  AlertAction,
-  AlertFinding,
-  AlertKind,
-  AlertLinks,
-  AlertMessage,
-  Severity,
-  SinkName,
-} from '../alerts/types';
-import type { IncidentState } from '../alerts/incident';
+import type { AlertAction, AlertKind, AlertLinks, AlertMessage, Severity, SinkName } from '../alerts/types';
+import type { DriftRunEvidence, IncidentState } from '../alerts/incident';
 import type { Queryable } from './db';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'held' | 'rate_limited' | 'superseded';
@@ -375,14 +367,9 @@ export async function listDeliveries(q: Queryable, model?: string): Promise<Deli
   }));
 }
 
-export interface DriftRunFindings {
+/** A monitoring run's evidence as alerts/ reads it, and the model it is about. */
+export interface DriftRunFindings extends DriftRunEvidence {
   model: string;
-  windowStart: Date;
-  windowEnd: Date;
-  driftedFeatures: number;
-  totalFeatures: number;
-  driftScore: number | null;
-  findings: AlertFinding[];
 }
 
 /** A monitoring run's drifted features, strongest evidence first (smallest adjusted p-value, then largest statistic). */

@@ -1,20 +1,8 @@
 /** `driftloop predict --model NAME --input FILE.csv [--output FILE.csv]`: batch scoring, logged like online traffic. */
-import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { commandContext, openDatabase, requireDatabaseUrl } from '../context';
 import { CliError, EXIT } from '../errors';
 import { progressBar } from '../progress';
-
-/** Data rows in a CSV file (lines after the header), counted without parsing. */
-async function countCsvRows(path: string): Promise<number> {
-  let lines = 0;
-  let last = 10;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
-    last = chunk[chunk.length - 1];
-  }
-  return Math.max(0, lines - 1 + (last === 10 ? 0 : 1));
-}
 
 export function registerPredict(program: Command): void {
   program
@@ -32,6 +20,7 @@ export function registerPredict(program: Command): void {
       '\nExample:\n  $ driftloop predict --model loans --input applications.csv --output scored.csv',
     )
     .action(async (opts: { model: string; input: string; output?: string; version?: number; log: boolean }) => {
+      const { countCsvRows } = await import('../../serving/fileIngest');
       const total = await countCsvRows(opts.input).catch((err: Error) => {
         throw new CliError(`--input ${opts.input}: cannot read it (${err.message})`, EXIT.usage);
       });
