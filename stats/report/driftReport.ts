@@ -3,7 +3,7 @@
  * drift policy, and says whether (and where) the model's inputs or output drifted.
  * How false alarms are controlled is documented in policy/driftPolicy.ts.
  */
-import { benjaminiHochberg, bonferroni } from '../multipleTesting/index';
+import { adjustPvalues } from '../multipleTesting/index';
 import type { ReferenceProfile } from '../profile/referenceProfile';
 import type { DriftPolicy } from '../policy/driftPolicy';
 import { getDriftTest, selectDefaultTest, significanceTestFor } from '../registry/index';
@@ -331,12 +331,7 @@ function correctAndDecide(
   const pvalues = new Float64Array(family.length);
   // A test that could not produce a p-value counts as no evidence (p = 1) rather than a NaN verdict.
   for (let i = 0; i < family.length; i++) pvalues[i] = family[i].pvalue ?? 1;
-  const adjusted =
-    policy.correction === 'benjamini_hochberg'
-      ? benjaminiHochberg(pvalues)
-      : policy.correction === 'bonferroni'
-        ? bonferroni(pvalues)
-        : pvalues;
+  const adjusted = adjustPvalues(policy.correction, pvalues);
   for (let i = 0; i < family.length; i++) {
     const r = family[i];
     r.adjustedPvalue = finiteOrNull(Math.min(1, adjusted[i]));

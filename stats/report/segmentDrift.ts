@@ -13,7 +13,7 @@
  * With a calibration map and predictions, each segment also gets its estimated performance
  * (binary CBPE) and, where labels have arrived, the realized one.
  */
-import { benjaminiHochberg, bonferroni } from '../multipleTesting/index';
+import { adjustPvalues } from '../multipleTesting/index';
 import { estimatePerformance, type BinaryPerformance } from '../estimation/performanceEstimation';
 import type { ReferenceProfile } from '../profile/referenceProfile';
 import type { DriftPolicy } from '../policy/driftPolicy';
@@ -132,12 +132,7 @@ export function segmentDrift(
     segments.push(result);
   }
   const pvalues = Float64Array.from(family, (f) => f.result.pvalue ?? 1);
-  const adjusted =
-    policy.correction === 'benjamini_hochberg'
-      ? benjaminiHochberg(pvalues)
-      : policy.correction === 'bonferroni'
-        ? bonferroni(pvalues)
-        : pvalues;
+  const adjusted = adjustPvalues(policy.correction, pvalues);
   family.forEach((f, i) => {
     f.result.adjustedPvalue = Math.min(1, adjusted[i]);
     f.result.flagged = f.result.adjustedPvalue <= f.alpha && f.material;
