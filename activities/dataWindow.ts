@@ -1,7 +1,7 @@
 /** Turns labeled feature rows (a retrain dataset) into the statistics engine's columnar DataWindow. */
 import type { FeatureSpec, Task } from '../config/model';
 import type { FeatureRow } from '../onnx/model';
-import type { DataWindow } from '../stats/index';
+import { windowColumn, type DataWindow } from '../stats/index';
 import { encodeLabel } from '../store/window';
 
 export function rowsToDataWindow(
@@ -17,7 +17,7 @@ export function rowsToDataWindow(
   const categorical: Record<string, (string | null)[]> = {};
   for (const f of features) {
     if (f.type === 'numerical') {
-      const column = new Float64Array(n);
+      const column = windowColumn(n);
       for (let i = 0; i < n; i++) {
         const v = rows[i][f.name];
         column[i] = typeof v === 'number' ? v : v === null || v === undefined || v === '' ? NaN : Number(v);

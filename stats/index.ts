@@ -50,6 +50,8 @@ export {
 } from './policy/driftPolicy';
 
 export { driftReport } from './report/driftReport';
+export { stopStatsThreads, warmStatsThreads } from './report/columnThreads';
+export { sharedColumn, windowColumn } from './windowColumn';
 export { EMPTY_DRIFT_STATE, parseDriftState, type DriftState } from './report/driftState';
 export type {
   DataQualityFinding,

@@ -14,6 +14,7 @@
 import type { FeatureSpec, Task } from '../config/model';
 import type { FeatureRow } from '../onnx/model';
 import type { DataWindow } from '../stats/types';
+import { windowColumn } from '../stats/windowColumn';
 import type { Queryable } from './db';
 
 interface WindowRequest {
@@ -113,7 +114,7 @@ export async function readPredictionWindow(db: Queryable, req: WindowRequest): P
   const numerical: Record<string, Float64Array> = {};
   const categorical: Record<string, (string | null)[]> = {};
   for (const f of req.features) {
-    if (f.type === 'numerical') numerical[f.name] = new Float64Array(n);
+    if (f.type === 'numerical') numerical[f.name] = windowColumn(n);
     else categorical[f.name] = new Array<string | null>(n);
   }
   let labeledRows = 0;

@@ -1,6 +1,7 @@
 /** Seeded synthetic windows for the stats suites and benches. */
 import { seededRandom } from '../stats/estimation/seededRandom';
 import type { ColumnSchema, DataWindow } from '../stats/types';
+import { windowColumn } from '../stats/windowColumn';
 
 export interface SyntheticOptions {
   rows: number;
@@ -30,7 +31,7 @@ export function syntheticWindow(opts: SyntheticOptions): DataWindow {
   for (let j = 0; j < opts.numerical; j++) {
     const name = `x${j}`;
     const shift = opts.shift?.[name] ?? 0;
-    const values = new Float64Array(opts.rows);
+    const values = windowColumn(opts.rows);
     for (let i = 0; i < opts.rows; i++) values[i] = random.normal() + shift;
     window.numerical[name] = values;
   }

@@ -17,6 +17,8 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { DriftPolicy } from '../policy/driftPolicy';
 import type { ReferenceProfile } from '../profile/referenceProfile';
+import { sharedColumn } from '../windowColumn';
+import { ColumnCache } from './columnCache';
 import { columnVerdict, type ColumnVerdict } from './columnVerdict';
 import type { DriftState } from './driftState';
 
@@ -29,9 +31,12 @@ const WORKER_TIMEOUT_MS = 60_000;
 /** Reference columns a worker keeps (with their sorted samples and indexes) between reports. */
 export const WORKER_CACHED_COLUMNS = 512;
 
-/** One worker's share of a window: the columns (with an id the worker caches them by) and their values. */
+/**
+ * One worker's share of a window: per column the id the worker caches its reference by, the
+ * reference itself only when the worker does not hold it yet, and the values (shared memory).
+ */
 export interface ColumnJob {
-  columns: Array<{ id: number; column: Column; values: ArrayLike<unknown> }>;
+  columns: Array<{ id: number; column: Column | null; values: Float64Array }>;
   rows: number;
   policy: DriftPolicy;
   previous: DriftState;
@@ -46,9 +51,23 @@ interface StatsWorker {
   /** [0]: answer posted (1) or not (0); [1]: the worker has loaded its modules (1). */
   flags: Int32Array;
   broken: boolean;
+  /** The worker's reference cache as this thread knows it: both see the same ids in the same order. */
+  holds: ColumnCache<true>;
 }
 
 let pool: StatsWorker[] | null = null;
+
+/** What the threads did since the process started: for tests, and to tell a user whether they run. */
+export const statsThreadCounters = {
+  /** Reports whose columns were split with workers. */
+  splitReports: 0,
+  /** Columns judged on a worker and answered. */
+  workerColumns: 0,
+  /** Reference columns sent to a worker (each once while the worker holds it). */
+  referencesSent: 0,
+  /** Worker shares judged on this thread after an error or no answer. */
+  fallbacks: 0,
+};
 const columnIds = new WeakMap<object, number>();
 let nextColumnId = 1;
 
@@ -57,7 +76,9 @@ function configuredThreads(): number {
   if (raw !== undefined && raw !== '') {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0) {
-      throw new Error(`DRIFTLOOP_STATS_THREADS must be a whole number of threads (0 = none), got ${JSON.stringify(raw)}`);
+      throw new Error(
+        `DRIFTLOOP_STATS_THREADS must be a whole number of threads (0 = none), got ${JSON.stringify(raw)}`,
+      );
     }
     return Math.min(n, 16);
   }
@@ -73,7 +94,13 @@ function startWorker(): StatsWorker {
   });
   worker.unref();
   port1.unref();
-  const entry: StatsWorker = { worker, port: port1, flags, broken: false };
+  const entry: StatsWorker = {
+    worker,
+    port: port1,
+    flags,
+    broken: false,
+    holds: new ColumnCache<true>(WORKER_CACHED_COLUMNS),
+  };
   // An error or exit makes the worker unusable; its shares are then judged on this thread.
   worker.on('error', () => (entry.broken = true));
   worker.on('exit', () => (entry.broken = true));
@@ -130,8 +157,7 @@ export function columnVerdicts(
 ): ColumnVerdict[] {
   const valuesOf = (c: Column) => (c.type === 'numerical' ? numerical[c.name] : categorical[c.name]);
   const elsewhereOf = (c: Column) => (c.type === 'numerical' ? categorical[c.name] : numerical[c.name]) !== undefined;
-  const judgeHere = (c: Column) =>
-    columnVerdict(c, valuesOf(c), elsewhereOf(c), rows, policy, previous, sufficient);
+  const judgeHere = (c: Column) => columnVerdict(c, valuesOf(c), elsewhereOf(c), rows, policy, previous, sufficient);
 
   // Only numerical columns present with the window's length travel; the rest (cheap) stay here.
   const movable: number[] = [];
@@ -155,7 +181,16 @@ export function columnVerdicts(
     if (indexes.length === 0) continue;
     const worker = ready[p - 1];
     const job: ColumnJob = {
-      columns: indexes.map((i) => ({ id: idOf(columns[i]), column: columns[i], values: valuesOf(columns[i])! })),
+      columns: indexes.map((i) => {
+        const id = idOf(columns[i]);
+        const held = worker.holds.touch(id, true);
+        if (!held) statsThreadCounters.referencesSent++;
+        return {
+          id,
+          column: held ? null : columns[i],
+          values: sharedColumn(valuesOf(columns[i]) as ArrayLike<number>),
+        };
+      }),
       rows,
       policy,
       previous,
@@ -165,6 +200,7 @@ export function columnVerdicts(
     worker.worker.postMessage(job);
     sent.push({ worker, indexes });
   }
+  statsThreadCounters.splitReports++;
   const elsewhere = new Set(sent.flatMap((s) => s.indexes));
   const verdicts: Array<ColumnVerdict | undefined> = columns.map((c, i) =>
     elsewhere.has(i) ? undefined : judgeHere(c),
@@ -173,8 +209,13 @@ export function columnVerdicts(
     const answer = awaitAnswer(worker);
     if (answer && 'verdicts' in answer && answer.verdicts.length === indexes.length) {
       indexes.forEach((i, k) => (verdicts[i] = answer.verdicts[k]));
+      statsThreadCounters.workerColumns += indexes.length;
     } else {
       // No answer, or an error: this thread judges the share (and throws the same error, if any).
+      // The worker's cache may no longer be what this thread thinks: start it afresh.
+      statsThreadCounters.fallbacks++;
+      worker.holds.clear();
+      worker.worker.postMessage('clear');
       for (const i of indexes) verdicts[i] = judgeHere(columns[i]);
     }
   }

@@ -50,12 +50,13 @@ export function columnVerdict(
         ? `${feature}: sent as ${column.type === 'numerical' ? 'categorical' : 'numerical'}, the model expects ${column.type}`
         : `${feature}: missing from the window; the model expects a ${column.type} column`,
     });
-    return { findings, result: ignored ? null : unjudged(feature, column.type, policy, previous, 'missing from the window') };
+    return {
+      findings,
+      result: ignored ? null : unjudged(feature, column.type, policy, previous, 'missing from the window'),
+    };
   }
   if (values.length !== rows) {
-    throw new Error(
-      `current window: column ${feature} has ${values.length} values but the window has ${rows} rows`,
-    );
+    throw new Error(`current window: column ${feature} has ${values.length} values but the window has ${rows} rows`);
   }
   let comparison: ColumnComparison;
   let judgeable: number;
@@ -193,4 +194,3 @@ export function judge(
     status: 'ok',
   };
 }
-

@@ -1,37 +1,36 @@
 /**
  * A stats worker thread (started by columnThreads.ts through columnWorker.mjs): judges the columns
  * it is sent with the same columnVerdict as the calling thread, posts the verdicts on its port and
- * raises the shared flag the caller waits on. Reference columns are cached by the caller's id, so
- * their sorted samples and indexes (compareColumn.ts) are built once per worker, not per report.
+ * raises the shared flag the caller waits on. Reference columns stay in a ColumnCache between
+ * reports (the caller mirrors it and sends a column once), so their sorted samples and indexes
+ * (compareColumn.ts) are built once per worker, not per report.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { ReferenceProfile } from '../profile/referenceProfile';
+import { ColumnCache } from './columnCache';
 import type { ColumnAnswer, ColumnJob } from './columnThreads';
 import { WORKER_CACHED_COLUMNS } from './columnThreads';
 import { columnVerdict } from './columnVerdict';
 
 const { flags, port } = workerData as { flags: Int32Array; port: MessagePort };
-const cache = new Map<number, ColumnJob['columns'][number]['column']>();
+const references = new ColumnCache<ReferenceProfile['columns'][number]>(WORKER_CACHED_COLUMNS);
 
-function cached(id: number, column: ColumnJob['columns'][number]['column']) {
-  const hit = cache.get(id);
-  if (hit) {
-    // Most recently used last: a Map iterates in insertion order, so the first key is the oldest.
-    cache.delete(id);
-    cache.set(id, hit);
-    return hit;
+parentPort!.on('message', (job: ColumnJob | 'clear') => {
+  if (job === 'clear') {
+    references.clear();
+    return;
   }
-  cache.set(id, column);
-  if (cache.size > WORKER_CACHED_COLUMNS) cache.delete(cache.keys().next().value!);
-  return column;
-}
-
-parentPort!.on('message', (job: ColumnJob) => {
   let answer: ColumnAnswer;
   try {
     answer = {
-      verdicts: job.columns.map(({ id, column, values }) =>
-        columnVerdict(cached(id, column), values, false, job.rows, job.policy, job.previous, job.sufficient),
-      ),
+      verdicts: job.columns.map(({ id, column, values }) => {
+        if (column) references.touch(id, column);
+        else if (!references.touch(id, null as never)) {
+          throw new Error(`stats worker: reference column ${id} was not sent and is not cached`);
+        }
+        const reference = references.get(id)!;
+        return columnVerdict(reference, values, false, job.rows, job.policy, job.previous, job.sufficient);
+      }),
     };
   } catch (err) {
     answer = { error: err instanceof Error ? err.message : String(err) };

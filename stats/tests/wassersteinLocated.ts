@@ -8,8 +8,8 @@ import type { LocatedColumn } from '../profile/locatedColumn';
  * steps up from J/n2 at each current value y_1..y_t inside. When a − F_cur keeps one sign over the
  * interval, ∫|a − F_cur| = |a − J/n2|·(u_k − u_{k-1}) ∓ Σ(u_k − y_q)/n2, which the locate pass
  * already summed; below the sample it is Σ(u_0 − y)/n2 and above it Σ(y − u_{d-1})/n2. Only an
- * interval where the CDFs cross needs its values in order: those are read off the located
- * column's per-interval lists and sorted on their own (a few dozen values each). Throws when the column has no finite value.
+ * interval where the CDFs cross needs its values in order: those are gathered from the located
+ * column in one pass and sorted per interval (a few dozen values each). Throws when the column has no finite value.
  */
 export function wassersteinLocated(column: LocatedColumn): number {
   const { inside, at, offset } = column;
@@ -50,35 +50,29 @@ export function wassersteinLocated(column: LocatedColumn): number {
 
 /**
  * ∫|F_ref − F_cur| over the intervals where the CDFs cross (ascending interval numbers, with the
- * current values below each), from their values read off the per-interval lists and sorted
- * per interval. Work and memory follow the crossing intervals, not the reference sample.
+ * current values below each), from their values gathered in one sequential pass over the column
+ * and sorted per interval. Memory follows the crossing intervals, not the reference sample.
  */
 function crossingIntervals(column: LocatedColumn, crossing: number[], below: number[], total: number): number {
-  const { inside, first, next, values } = column;
+  const { inside, interval, values } = column;
   const { cumulative, distinct, size: n1 } = column.index;
   const n2 = column.finite;
   const m = crossing.length;
-  // Each crossing interval gets a contiguous segment of `gathered`, filled off its list. The lists
-  // are walked side by side, one step of each per round: the loads of different lists do not wait
-  // on each other, where walking one list to its end is a chain of cache misses on a long column.
+  // Each crossing interval gets a contiguous segment of `gathered`; slot[k] is 1 + its number.
   const start = new Int32Array(m + 1);
   const fill = new Int32Array(m);
-  const cursor = new Int32Array(m);
+  const slot = new Int32Array(inside.length);
   for (let s = 0; s < m; s++) {
     fill[s] = start[s];
     start[s + 1] = start[s] + inside[crossing[s]];
-    cursor[s] = first[crossing[s]];
+    slot[crossing[s]] = s + 1;
   }
   const gathered = new Float64Array(total);
-  for (let active = m; active > 0;) {
-    active = 0;
-    for (let s = 0; s < m; s++) {
-      const p = cursor[s];
-      if (p === 0) continue;
-      gathered[fill[s]++] = values[p - 1];
-      cursor[s] = next[p - 1];
-      active++;
-    }
+  for (let i = 0; i < interval.length; i++) {
+    const k = interval[i];
+    if (k < 0) continue;
+    const s = slot[k];
+    if (s !== 0) gathered[fill[s - 1]++] = values[i];
   }
   let distance = 0;
   for (let s = 0; s < m; s++) {
