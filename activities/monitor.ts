@@ -11,9 +11,12 @@ import {
   parseDriftState,
   parseProfile,
   resolveDriftPolicy,
+  scoreBucketRange,
+  scoreSummary,
   seedFromText,
   type DriftReport,
   type FeatureDriftResult,
+  type ReferenceProfile,
 } from '../stats/index';
 import { getOpenIncident } from '../store/alerts';
 import {
@@ -264,6 +267,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
       let report: DriftReport | null = null;
       let verdict: PerformanceVerdict | null = null;
       let reason: string | undefined;
+      let profile: ReferenceProfile | null = null;
       const minRows = Math.max(policy.monitor.minRows, 1);
       if (!production.referenceProfile) {
         status = 'error';
@@ -272,7 +276,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
         status = 'insufficient_data';
         reason = `${window.rows} rows in the window, ${minRows} needed (policy.monitor.minRows)`;
       } else {
-        const profile = parseProfile(production.referenceProfile);
+        profile = parseProfile(production.referenceProfile);
         const driftPolicy = resolveDriftPolicy(
           { ...policy.drift, minRows: policy.drift.minRows ?? minRows },
           model.features,
@@ -295,6 +299,15 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
             ? 'insufficient_data'
             : report.status;
       }
+
+      // Whatever the verdict (an insufficient window too), the scores it sampled, for the dashboard. A regressor's
+      // buckets span its reference predictions: the profile is parsed here when the window was not judged.
+      if (!profile && model.task === 'regression' && production.referenceProfile) {
+        profile = parseProfile(production.referenceProfile);
+      }
+      const scores = window.prediction
+        ? scoreSummary(window.prediction, scoreBucketRange(model.task, profile?.prediction))
+        : null;
 
       const findings = report ? findingsOf(report) : [];
       const facts: Record<string, number | string> = {
@@ -341,6 +354,7 @@ export function createMonitorActivities({ db, logger }: ActivityDeps) {
           // An unjudged window hands the previous state on unchanged.
           state: report?.state ?? null,
           durationMs,
+          scoreSummary: scores,
         },
         report ? toResultRows(report) : [],
         report ? segmentRowsOf(report) : [],

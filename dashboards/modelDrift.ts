@@ -22,6 +22,9 @@ import { TEMPORAL_WORKFLOW_LINK, modelVariable, temporalUiVariable } from './var
 
 const MODEL = '${model:sqlstring}';
 
+/** The score panels' sample cap: the monitoring window's (config/model.ts, 20,000 rows unless the policy says otherwise). */
+const SAMPLE_CAP = 'at most policy.monitor.maxSampleRows rows of the window, 20,000 by default';
+
 /** Per feature and run over the dashboard range; `valueSql` aggregates when a feature has several tests. */
 function perFeature(valueSql: string): string {
   return `
@@ -242,43 +245,38 @@ export function modelDriftDashboard(): dashboard.Dashboard {
       timeSeriesPanel(
         'Prediction score percentiles',
         timeSeries(`
-          SELECT $__timeGroupAlias(ts, $__interval),
-                 percentile_cont(0.1) WITHIN GROUP (ORDER BY score) AS p10,
-                 percentile_cont(0.25) WITHIN GROUP (ORDER BY score) AS p25,
-                 percentile_cont(0.5) WITHIN GROUP (ORDER BY score) AS p50,
-                 percentile_cont(0.75) WITHIN GROUP (ORDER BY score) AS p75,
-                 percentile_cont(0.9) WITHIN GROUP (ORDER BY score) AS p90,
-                 avg(score) AS mean
-          FROM predictions
-          WHERE ${modelFilter} AND $__timeFilter(ts) AND score IS NOT NULL AND stage IN ('production', 'canary', 'batch')
-          GROUP BY 1
+          SELECT created_at AS time,
+                 (score_summary ->> 'p10')::double precision AS p10,
+                 (score_summary ->> 'p25')::double precision AS p25,
+                 (score_summary ->> 'p50')::double precision AS p50,
+                 (score_summary ->> 'p75')::double precision AS p75,
+                 (score_summary ->> 'p90')::double precision AS p90,
+                 (score_summary ->> 'mean')::double precision AS mean
+          FROM drift_runs
+          WHERE ${modelFilter} AND $__timeFilter(created_at) AND score_summary IS NOT NULL
           ORDER BY 1
         `),
       )
-        .description('The monitored output (P(positive), predicted value, or top-class probability) of served traffic.')
+        .description(
+          `Percentiles (percentile_cont) and mean of the monitored output (P(positive), predicted value, or top-class probability) in each monitoring round's sampled window: the production version's production and batch traffic, ${SAMPLE_CAP}, finite scores only. Each round stores this summary in drift_runs; the panel never scans the prediction log, and runs from before the summary existed show nothing.`,
+        )
         .span(12),
     )
     .withPanel(
       rowsHeatmapPanel(
         'Prediction score distribution',
         timeSeries(`
-          WITH scored AS (
-            SELECT ts, score
-            FROM predictions
-            WHERE ${modelFilter} AND $__timeFilter(ts) AND score IS NOT NULL AND stage IN ('production', 'canary', 'batch')
-          ), bounds AS (
-            SELECT min(score) AS lo, max(score) + 1e-9 AS hi FROM scored
-          )
-          SELECT $__timeGroupAlias(s.ts, $__interval),
-                 to_char(b.lo + (width_bucket(s.score, b.lo, b.hi, 10) - 1) * (b.hi - b.lo) / 10, 'FM999999990.000') AS metric,
-                 count(*) AS predictions
-          FROM scored s CROSS JOIN bounds b
-          GROUP BY 1, 2
-          ORDER BY 1, 2
+          SELECT r.created_at AS time,
+                 to_char((r.score_summary -> 'edges' ->> (b.bucket - 1)::int)::double precision, 'FM999999990.000') AS metric,
+                 b.n::double precision / NULLIF((r.score_summary ->> 'count')::double precision, 0) AS share
+          FROM drift_runs r
+          CROSS JOIN LATERAL jsonb_array_elements_text(r.score_summary -> 'counts') WITH ORDINALITY AS b(n, bucket)
+          WHERE r.${modelFilter} AND $__timeFilter(r.created_at) AND jsonb_typeof(r.score_summary -> 'counts') = 'array'
+          ORDER BY 1, b.bucket
         `),
       )
         .description(
-          'Share of predictions per score bucket (ten equal-width buckets over the range seen) in each interval.',
+          `Share of each monitoring round's sampled scores (${SAMPLE_CAP}) per bucket, named by its lower edge: ten equal-width buckets fixed per model, [0, 1] for classifiers and the reference profile's prediction range for regressors (values outside fall in the first or last bucket). Each round stores the counts in drift_runs; the panel never scans the prediction log.`,
         )
         .span(12),
     )

@@ -50,6 +50,15 @@ export {
 } from './policy/driftPolicy';
 
 export { driftReport } from './report/driftReport';
+export {
+  percentileCont,
+  SCORE_BUCKETS,
+  scoreBucketEdges,
+  scoreBucketRange,
+  scoreSummary,
+  type ScoreRange,
+  type ScoreSummary,
+} from './report/scoreSummary';
 export { stopStatsThreads, warmStatsThreads } from './report/columnThreads';
 export { sharedColumn, windowColumn } from './windowColumn';
 export { EMPTY_DRIFT_STATE, parseDriftState, type DriftState } from './report/driftState';

@@ -1,4 +1,5 @@
 /** Monitoring runs and their per-feature test results: what Grafana plots and what the next run starts from. */
+import type { ScoreSummary } from '../stats/index';
 import { withTransaction, type Db, type Queryable } from './db';
 
 export type DriftRunStatus = 'ok' | 'warning' | 'drift' | 'performance_decay' | 'insufficient_data' | 'error';
@@ -55,6 +56,8 @@ export interface NewDriftRun {
   report: unknown;
   state: unknown;
   durationMs: number;
+  /** The window's prediction-score summary (what the model-drift dashboard plots); null when it had no finite score. */
+  scoreSummary?: ScoreSummary | null;
 }
 
 interface DriftRunRecord {
@@ -111,8 +114,8 @@ export async function recordDriftRun(
     const inserted = await client.query(
       `INSERT INTO drift_runs (model, version, workflow_id, run_id, window_start, window_end, rows_in_window,
          rows_sampled, labeled_rows, status, drift_score, drifted_features, total_features, prediction_drift,
-         performance, estimated_performance, data_quality, multivariate, report, state, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+         performance, estimated_performance, data_quality, multivariate, report, state, duration_ms, score_summary)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
        ON CONFLICT (workflow_id, run_id) DO NOTHING RETURNING id`,
       [
         run.model,
@@ -136,6 +139,7 @@ export async function recordDriftRun(
         json(run.report),
         json(run.state),
         run.durationMs,
+        json(run.scoreSummary),
       ],
     );
     if (inserted.rows.length === 0) {

@@ -12,7 +12,8 @@ import type { PostgresQuery } from '../../dashboards/postgresQuery';
 import { allDashboards } from '../../dashboards/render';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { grafanaSql, parseInterval, type GrafanaQueryContext } from '../../testing/grafanaSql';
-import { seedHistory } from './seedHistory';
+import { modelDriftDashboard } from '../../dashboards/modelDrift';
+import { HOUSE_PRICE_REFERENCE, SUMMARY_SINCE_HOURS, seedHistory } from './seedHistory';
 
 const NUMERIC = new Set([20, 21, 23, 700, 701, 1700]);
 const TIME = new Set([1082, 1114, 1184]);
@@ -229,6 +230,116 @@ describe.each(allDashboards().map((d) => [d.uid!, d] as const))('dashboard %s ag
       const result = await run(String(v.query), ctx, where);
       expect(result.fields.length, `${where}: a variable query returns one column`).toBe(1);
       expect(result.rows.map((r) => r[result.fields[0].name])).toEqual(models);
+    }
+  });
+});
+
+/**
+ * The two score panels read each run's stored summary: their numbers must be what percentile_cont, avg
+ * and the fixed buckets give over the predictions of that run's window, and runs without a summary
+ * (written before migration 180) show nothing.
+ */
+describe('model-drift score panels read drift_runs.score_summary', () => {
+  const drift = modelDriftDashboard();
+  const panel = (title: string) => {
+    const found = (drift.panels ?? []).find((p) => (p as dashboard.Panel).title === title) as dashboard.Panel;
+    expect(found, title).toBeDefined();
+    const sql = (found.targets as PostgresQuery[])[0].rawSql;
+    expect(sql, `${title} must not read the prediction log`).not.toMatch(/\bpredictions\b/);
+    return sql;
+  };
+
+  /** Per run in the dashboard range that has a summary: what its window's predictions say, from PostgreSQL. */
+  async function expectedPerRun(model: string, from: Date, to: Date, select: string) {
+    return testDb.db.query(
+      `WITH runs AS (
+         SELECT r.id, r.created_at, r.model, r.version, r.window_start, r.window_end
+         FROM drift_runs r
+         WHERE r.model = $1 AND r.created_at BETWEEN $2 AND $3
+           AND r.created_at > now() - make_interval(hours => $4)
+           AND EXISTS (SELECT 1 FROM predictions p WHERE p.model = r.model AND p.version = r.version
+                       AND p.stage IN ('production', 'batch') AND p.ts >= r.window_start AND p.ts < r.window_end
+                       AND p.score IS NOT NULL)
+       ), scored AS (
+         SELECT runs.id, runs.created_at, p.score
+         FROM runs JOIN predictions p ON p.model = runs.model AND p.version = runs.version
+           AND p.stage IN ('production', 'batch') AND p.ts >= runs.window_start AND p.ts < runs.window_end
+           AND p.score IS NOT NULL
+       )
+       ${select}`,
+      [model, from, to, SUMMARY_SINCE_HOURS],
+    );
+  }
+
+  it('Prediction score percentiles: p10..p90 (percentile_cont) and mean of each run window', async () => {
+    const sql = panel('Prediction score percentiles');
+    for (const { label, ctx } of scenarios(drift)) {
+      const model = ctx.variables.model as string;
+      const got = await run(sql, ctx, label);
+      const expected = await expectedPerRun(
+        model,
+        ctx.from,
+        ctx.to,
+        `SELECT created_at AS time,
+                percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY score) AS p,
+                avg(score) AS mean
+         FROM scored GROUP BY id, created_at ORDER BY 1`,
+      );
+      // A day and a half of 30-minute runs in the 2-day range carry a summary; older runs show nothing.
+      expect(expected.rows.length, label).toBeGreaterThan(60);
+      expect(got.rows.length, label).toBe(expected.rows.length);
+      const anyOld = await testDb.db.query(
+        `SELECT count(*)::int AS n FROM drift_runs
+         WHERE model = $1 AND created_at BETWEEN $2 AND $3 AND score_summary IS NULL`,
+        [model, ctx.from, ctx.to],
+      );
+      expect(anyOld.rows[0].n, `${label}: the range also holds runs without a summary`).toBeGreaterThan(0);
+      got.rows.forEach((row, i) => {
+        const want = expected.rows[i];
+        const where = `${label} run at ${want.time.toISOString()}`;
+        expect(row.time, where).toEqual(want.time);
+        const [p10, p25, p50, p75, p90] = want.p as number[];
+        expect([row.p10, row.p25, row.p50, row.p75, row.p90], where).toEqual([p10, p25, p50, p75, p90]);
+        expect(row.mean, where).toBeCloseTo(want.mean, model === 'house-price' ? 6 : 12);
+      });
+    }
+  });
+
+  it('Prediction score distribution: each run window share per fixed bucket, named by its lower edge', async () => {
+    const sql = panel('Prediction score distribution');
+    for (const { label, ctx } of scenarios(drift)) {
+      const model = ctx.variables.model as string;
+      const [lo, hi] = model === 'house-price' ? [HOUSE_PRICE_REFERENCE.min, HOUSE_PRICE_REFERENCE.max] : [0, 1];
+      const got = await run(sql, ctx, label);
+      // Below lo into the first bucket, hi and above into the last, as the summary counts them.
+      const expected = await expectedPerRun(
+        model,
+        ctx.from,
+        ctx.to,
+        `, counted AS (
+           SELECT id, created_at, least(greatest(width_bucket(score, ${lo}, ${hi}, 10), 1), 10) AS bucket,
+                  count(*)::double precision / (sum(count(*)) OVER (PARTITION BY id))::double precision AS share
+           FROM scored GROUP BY 1, 2, 3
+         )
+         SELECT runs.created_at AS time,
+                to_char(${lo} + (b.bucket - 1) * (${hi} - ${lo}) / 10.0, 'FM999999990.000') AS metric,
+                COALESCE(c.share, 0) AS share
+         FROM runs CROSS JOIN generate_series(1, 10) AS b(bucket)
+         LEFT JOIN counted c ON c.id = runs.id AND c.bucket = b.bucket
+         ORDER BY 1, b.bucket`,
+      );
+      expect(expected.rows.length, label).toBeGreaterThan(600);
+      expect(got.rows.length, label).toBe(expected.rows.length);
+      got.rows.forEach((row, i) => {
+        const want = expected.rows[i];
+        const where = `${label} run at ${want.time.toISOString()} bucket ${want.metric}`;
+        expect([row.time, row.metric], where).toEqual([want.time, want.metric]);
+        expect(row.share, where).toBeCloseTo(want.share, 12);
+      });
+      // Each run's shares add up to one.
+      const perRun = new Map<number, number>();
+      for (const row of got.rows) perRun.set(row.time.getTime(), (perRun.get(row.time.getTime()) ?? 0) + row.share);
+      for (const total of perRun.values()) expect(total, label).toBeCloseTo(1, 12);
     }
   });
 });

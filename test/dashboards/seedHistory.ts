@@ -2,9 +2,18 @@
  * A realistic few days of driftloop history for three models (binary, binary, regression): versions in
  * every stage, ~5k predictions with late labels, a drift run every 30 minutes with per-feature results
  * (p-value and distance tests) and data-quality findings in the three shapes dashboards must read,
- * incidents, retrain runs, deployments and serving errors. Deterministic (setseed) and built server-side.
+ * incidents, retrain runs, deployments and serving errors. Deterministic (setseed) and built server-side,
+ * except each run's score summary, which stats' scoreSummary computes from the predictions of its window
+ * as a monitoring round does.
  */
+import { scoreBucketRange, scoreSummary } from '../../stats/index';
 import type { Db } from '../../store/db';
+
+/** The regressor's reference prediction range: narrower than its traffic, so some scores fall outside. */
+export const HOUSE_PRICE_REFERENCE = { min: 220_000, max: 280_000 };
+
+/** Runs older than this kept no summary, as runs written before migration 180 did. */
+export const SUMMARY_SINCE_HOURS = 40;
 
 const SEED_SQL = `
 SELECT setseed(0.42);
@@ -189,4 +198,26 @@ SELECT now() - random() * interval '6 hours', 'fraud', NULL, NULL, 400, 'model v
 
 export async function seedHistory(db: Db): Promise<void> {
   await db.query(SEED_SQL);
+  await seedScoreSummaries(db);
+}
+
+/** Each recent run's summary of the scores in its window (production and batch rows of its version). */
+async function seedScoreSummaries(db: Db): Promise<void> {
+  const { rows } = await db.query<{ id: string; task: 'binary' | 'regression'; scores: number[] | null }>(
+    `SELECT r.id, m.task, array_agg(p.score ORDER BY p.ts) FILTER (WHERE p.score IS NOT NULL) AS scores
+     FROM drift_runs r
+     JOIN models m ON m.name = r.model
+     LEFT JOIN predictions p ON p.model = r.model AND p.version = r.version AND p.stage IN ('production', 'batch')
+                            AND p.ts >= r.window_start AND p.ts < r.window_end
+     WHERE r.created_at > now() - make_interval(hours => $1)
+     GROUP BY r.id, m.task`,
+    [SUMMARY_SINCE_HOURS],
+  );
+  const summaries = rows.map((r) =>
+    scoreSummary(r.scores ?? [], scoreBucketRange(r.task, r.task === 'regression' ? HOUSE_PRICE_REFERENCE : null)),
+  );
+  await db.query(
+    `UPDATE drift_runs r SET score_summary = u.s FROM unnest($1::bigint[], $2::jsonb[]) AS u(id, s) WHERE r.id = u.id`,
+    [rows.map((r) => r.id), summaries.map((s) => (s ? JSON.stringify(s) : null))],
+  );
 }
