@@ -131,7 +131,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     try {
       return await startDevServerOnce(options);
     } catch (err) {
-      if (retriesLeft <= 0 || !(err instanceof DevServerExited)) throw err;
+      if (retriesLeft <= 0 || !(err instanceof DevServerExited || err instanceof PortTaken)) throw err;
       const port = await freeDevServerPort();
       options.log?.(`${err.message.split('\n')[0].slice(0, 200)}; trying again on port ${port}`);
       options = { ...options, port };
@@ -140,11 +140,13 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
 }
 
 class DevServerExited extends Error {}
+/** The frontend port was taken before the server started (two demos starting at once both found it free). */
+class PortTaken extends Error {}
 
 async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const cli = ensureTemporalCli(options.log);
   if (await isPortOpen(options.port)) {
-    throw new Error(
+    throw new PortTaken(
       `port ${options.port} is already in use: set DRIFTLOOP_TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS to use that server`,
     );
   }

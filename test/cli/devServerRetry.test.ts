@@ -1,6 +1,7 @@
 /**
- * A dev server that loses a port race while starting (its UI port taken between the check and the bind: two demos
- * starting at once did this) starts again on a fresh port pair when its caller chose the ports; otherwise it fails.
+ * A dev server that loses a port race while starting (its UI port taken between the check and the bind, or its
+ * frontend port taken after the caller found it free: two demos starting at once did both) starts again on a fresh
+ * port pair when its caller chose the ports; otherwise it fails.
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,17 +10,20 @@ import { freeDevServerPort, startTemporalDevServer } from '../../cli/dev/tempora
 const blockers: Server[] = [];
 afterAll(() => blockers.forEach((b) => b.close()));
 
-async function takenUiPort(): Promise<number> {
+/** A free port pair (p, p + 1000) with one of the two then taken. */
+async function taken(which: 'ui' | 'frontend'): Promise<number> {
   const port = await freeDevServerPort();
   const blocker = createServer();
-  await new Promise<void>((resolve) => blocker.listen(port + 1000, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) =>
+    blocker.listen(which === 'ui' ? port + 1000 : port, '127.0.0.1', () => resolve()),
+  );
   blockers.push(blocker);
   return port;
 }
 
 describe('Temporal dev server start', () => {
   it('starts again elsewhere when allowed, saying why', async () => {
-    const port = await takenUiPort();
+    const port = await taken('ui');
     const logs: string[] = [];
     const server = await startTemporalDevServer({ port, retriesOnOtherPorts: 2, log: (m) => logs.push(m) });
     try {
@@ -30,8 +34,23 @@ describe('Temporal dev server start', () => {
     }
   }, 120_000);
 
+  it('starts elsewhere when the frontend port was taken after it was found free, if allowed', async () => {
+    const port = await taken('frontend');
+    const logs: string[] = [];
+    const server = await startTemporalDevServer({ port, retriesOnOtherPorts: 2, log: (m) => logs.push(m) });
+    try {
+      expect(server.address).not.toBe(`127.0.0.1:${port}`);
+      expect(logs.join('\n')).toMatch(new RegExp(`port ${port} is already in use.*; trying again on port \\d+`));
+    } finally {
+      await server.stop();
+    }
+    await expect(startTemporalDevServer({ port })).rejects.toThrow(
+      new RegExp(`port ${port} is already in use: set DRIFTLOOP_TEMPORAL_PORT`),
+    );
+  }, 120_000);
+
   it('fails with the server own words when the caller fixed the port', async () => {
-    const port = await takenUiPort();
+    const port = await taken('ui');
     await expect(startTemporalDevServer({ port })).rejects.toThrow(/exited with 1: .*address already in use/);
   }, 120_000);
 });
