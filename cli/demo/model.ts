@@ -29,10 +29,12 @@ export const demoPolicy = {
     // every backoff period, so one may start seconds after the concept change. Its holdout is the newest
     // 30 % of the window (split by time), its training part the oldest 70 %: mostly the old rule. With a
     // bar of 0.02, a challenger trained 17 s after the change beat the champion by 0.04 on that holdout,
-    // was promoted, and concept-period accuracy rose only 69.2 % → 71.1 % (CI, 2026-12-02). At 0.06 such
+    // was promoted, and concept-period accuracy rose only 69.2 % → 71.1 % (CI, 2026-12-02). At 0.08 such
     // a blend is rejected; the next retrain, 15 s later, learns the new rule (about 0.84 against the
-    // champion's 0.69 on concept traffic in a seeded check of the built-in trainer).
-    minImprovement: 0.06,
+    // champion's 0.69 on concept traffic in a seeded check of the built-in trainer). Live accuracy moves
+    // about ±2.4 points around the holdout's gain (1,300 rows), so the bar sits well above the 3 points
+    // the demo test asks for.
+    minImprovement: 0.08,
     shadowMinutes: 0,
     canaryShare: 0.2,
     canaryMinutes: 0.25,
