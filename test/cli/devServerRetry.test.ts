@@ -3,9 +3,10 @@
  * frontend port taken after the caller found it free: two demos starting at once did both) starts again on a fresh
  * port pair when its caller chose the ports; otherwise it fails.
  */
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freeDevServerPort, startTemporalDevServer } from '../../cli/dev/temporal';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { freeDevServerPort, ownServerAnswers, startTemporalDevServer } from '../../cli/dev/temporal';
 
 const blockers: Server[] = [];
 afterAll(() => blockers.forEach((b) => b.close()));
@@ -52,5 +53,24 @@ describe('Temporal dev server start', () => {
   it('fails with the server own words when the caller fixed the port', async () => {
     const port = await taken('ui');
     await expect(startTemporalDevServer({ port })).rejects.toThrow(/exited with 1: .*address already in use/);
+  }, 120_000);
+
+  it('tells its own server from one that took the port first, by a namespace only its own was given', async () => {
+    // The suite's dev server stands in for a server that took the port first: it answers, without our namespace.
+    const address = inject('temporalAddress');
+    const alive = spawn('sleep', ['60']);
+    try {
+      await expect(ownServerAnswers(address, 'driftloop-start-not-ours', alive, 2_000)).rejects.toThrow(
+        /answers, but not as the dev server started here/,
+      );
+      // Ours: the namespace is there ("default" stands in for the marker).
+      await expect(ownServerAnswers(address, 'default', alive, 2_000)).resolves.toBeUndefined();
+    } finally {
+      alive.kill('SIGKILL');
+    }
+    // Our server gone (it lost the bind): it rejects at once, not after the 10-minute bound (past this test's timeout).
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('exit', r));
+    await expect(ownServerAnswers(address, 'driftloop-start-not-ours', gone, 600_000)).rejects.toThrow();
   }, 120_000);
 });
