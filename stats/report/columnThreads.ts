@@ -107,12 +107,16 @@ function startWorker(): StatsWorker {
   return entry;
 }
 
+/** Workers replaced after an error, exit or timeout; past MAX_RESTARTS a broken one stays down (its shares run here). */
+let restarts = 0;
+const MAX_RESTARTS = 8;
+
 function workers(): StatsWorker[] {
   if (pool === null) {
     const n = configuredThreads();
     pool = Array.from({ length: n }, startWorker);
   }
-  pool = pool.map((w) => (w.broken ? startWorker() : w));
+  pool = pool.map((w) => (w.broken && restarts < MAX_RESTARTS ? (restarts++, startWorker()) : w));
   return pool;
 }
 
@@ -134,6 +138,7 @@ export async function warmStatsThreads(timeoutMs = 30_000): Promise<number> {
 export async function stopStatsThreads(): Promise<void> {
   const list = pool ?? [];
   pool = null;
+  restarts = 0;
   await Promise.all(list.map((w) => w.worker.terminate()));
 }
 
