@@ -9,6 +9,7 @@
  * whose score is a probability, and the reference profile's prediction range for regressors.
  */
 import type { NumericalColumnProfile } from '../profile/referenceProfile';
+import { sortFinite } from '../profile/sortedColumn';
 
 export const SCORE_BUCKETS = 10;
 
@@ -74,18 +75,12 @@ export function scoreBucketEdges(range: ScoreRange, buckets = SCORE_BUCKETS): nu
 
 /** The summary of the finite scores, or null when there is none. `range` null: no histogram. */
 export function scoreSummary(scores: ArrayLike<number>, range: ScoreRange | null): ScoreSummary | null {
-  let n = 0;
-  for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i])) n++;
+  const { sorted } = sortFinite(scores);
+  const n = sorted.length;
   if (n === 0) return null;
-  const sorted = new Float64Array(n);
+  // Summed in the given order, as avg() over the rows does.
   let sum = 0;
-  for (let i = 0, j = 0; i < scores.length; i++) {
-    const v = scores[i];
-    if (!Number.isFinite(v)) continue;
-    sorted[j++] = v;
-    sum += v;
-  }
-  sorted.sort();
+  for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i])) sum += scores[i];
   let edges: number[] | null = null;
   let counts: number[] | null = null;
   if (range) {

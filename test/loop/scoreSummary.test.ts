@@ -64,6 +64,19 @@ function scoreOf(i: number): number | null {
   return Math.abs(Math.sin(i * 1.7));
 }
 
+/** Logs `n` rows of reference traffic for `model` from a second from now, row i scored `score(i)`; returns the start. */
+async function logScored(model: string, n: number, seed: number, score: (i: number) => number | null): Promise<number> {
+  const start = Date.now() + 1_000;
+  await logLabeledTraffic(
+    tdb.db,
+    model,
+    traffic(n, 'reference', seed),
+    (i) => start + i,
+    (row, i) => ({ ...row, score: score(i) }),
+  );
+  return start;
+}
+
 /** percentile_cont and count over the given scores, finite ones only, in PostgreSQL. */
 async function postgresOver(scores: ArrayLike<number>) {
   const { rows } = await tdb.db.query(
@@ -82,17 +95,7 @@ async function postgresOver(scores: ArrayLike<number>) {
 describe('the score summary of a monitoring round', () => {
   it('summarizes every finite score of an unsampled window as percentile_cont over the log says', async () => {
     await registerModel(tdb.db, { name: 'scored' });
-    const start = Date.now() + 1_000;
-    await logLabeledTraffic(
-      tdb.db,
-      'scored',
-      traffic(1_500, 'reference', 11),
-      (i) => start + i,
-      (row, i) => ({
-        ...row,
-        score: scoreOf(i),
-      }),
-    );
+    const start = await logScored('scored', 1_500, 11, scoreOf);
     const summary = await round('scored', 'run-1', start + 60_000);
     const run = await storedRun(summary.driftRunId!);
     expect(run.rows_sampled).toBe(1_500);
@@ -123,17 +126,7 @@ describe('the score summary of a monitoring round', () => {
     await tdb.db.query(
       `UPDATE models SET policy = jsonb_set(policy, '{monitor,maxSampleRows}', '400') WHERE name = 'sampled'`,
     );
-    const start = Date.now() + 1_000;
-    await logLabeledTraffic(
-      tdb.db,
-      'sampled',
-      traffic(3_000, 'reference', 12),
-      (i) => start + i,
-      (row, i) => ({
-        ...row,
-        score: scoreOf(i),
-      }),
-    );
+    const start = await logScored('sampled', 3_000, 12, scoreOf);
     const summary = await round('sampled', 'run-1', start + 60_000);
     const run = await storedRun(summary.driftRunId!);
     expect(run.rows_in_window).toBe(3_000);
@@ -162,17 +155,7 @@ describe('the score summary of a monitoring round', () => {
 
   it('stores the summary of an insufficient window that has scores, and NULL for one without', async () => {
     await registerModel(tdb.db, { name: 'sparse' });
-    const start = Date.now() + 1_000;
-    await logLabeledTraffic(
-      tdb.db,
-      'sparse',
-      traffic(50, 'reference', 13),
-      (i) => start + i,
-      (row, i) => ({
-        ...row,
-        score: i / 50,
-      }),
-    );
+    const start = await logScored('sparse', 50, 13, (i) => i / 50);
     const empty = await round('sparse', 'run-0', start);
     expect(empty.status).toBe('insufficient_data');
     expect(empty.rowsSampled).toBe(0);
