@@ -66,9 +66,7 @@ interface DriftloopTiming {
 /** Restarts the stats worker threads with `threads` workers (the default count when undefined); returns how many loaded. */
 async function useThreads(threads: number | undefined): Promise<number> {
   await stopStatsThreads();
-  if (threads === undefined) delete process.env.DRIFTLOOP_STATS_THREADS;
-  else process.env.DRIFTLOOP_STATS_THREADS = String(threads);
-  return warmStatsThreads();
+  return warmStatsThreads(30_000, threads);
 }
 
 function timeDriftloop(

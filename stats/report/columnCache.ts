@@ -22,8 +22,11 @@ export class ColumnCache<T> {
     return false;
   }
 
-  get(id: number): T | undefined {
-    return this.entries.get(id);
+  /** The entry for `id` (now the most recent), or undefined without storing anything. */
+  use(id: number): T | undefined {
+    const held = this.entries.get(id);
+    if (held !== undefined) this.touch(id, held);
+    return held;
   }
 
   clear(): void {

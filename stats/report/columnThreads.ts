@@ -111,23 +111,21 @@ function startWorker(): StatsWorker {
 let restarts = 0;
 const MAX_RESTARTS = 8;
 
-function workers(): StatsWorker[] {
-  if (pool === null) {
-    const n = configuredThreads();
-    pool = Array.from({ length: n }, startWorker);
-  }
+function workers(threads?: number): StatsWorker[] {
+  if (pool === null) pool = Array.from({ length: threads ?? configuredThreads() }, startWorker);
   pool = pool.map((w) => (w.broken && restarts < MAX_RESTARTS ? (restarts++, startWorker()) : w));
   return pool;
 }
 
 /**
- * Starts the stats worker threads and resolves once they have loaded (or after `timeoutMs`), so
- * that the first large report already uses them. Optional: without it the first reports of a
- * process are judged on one thread while the workers start.
+ * Starts the stats worker threads and resolves with how many loaded, once they have (or after
+ * `timeoutMs`), so that the first large report already uses them. Optional: without it the first
+ * reports of a process are judged on one thread while the workers start. `threads` sets the count
+ * instead of DRIFTLOOP_STATS_THREADS when no pool is running (after stopStatsThreads).
  */
-export async function warmStatsThreads(timeoutMs = 30_000): Promise<number> {
+export async function warmStatsThreads(timeoutMs = 30_000, threads?: number): Promise<number> {
   const started = Date.now();
-  const list = workers();
+  const list = workers(threads);
   while (Date.now() - started < timeoutMs && list.some((w) => !w.broken && Atomics.load(w.flags, 1) !== 1)) {
     await new Promise((r) => setTimeout(r, 20));
   }

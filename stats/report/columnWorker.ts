@@ -24,11 +24,10 @@ parentPort!.on('message', (job: ColumnJob | 'clear') => {
   try {
     answer = {
       verdicts: job.columns.map(({ id, column, values }) => {
+        // The caller sends a column when its mirror of this cache says the cache lacks it.
+        const reference = references.use(id) ?? column;
+        if (!reference) throw new Error(`stats worker: reference column ${id} was not sent and is not cached`);
         if (column) references.touch(id, column);
-        else if (!references.touch(id, null as never)) {
-          throw new Error(`stats worker: reference column ${id} was not sent and is not cached`);
-        }
-        const reference = references.get(id)!;
         return columnVerdict(reference, values, false, job.rows, job.policy, job.previous, job.sufficient);
       }),
     };

@@ -29,8 +29,7 @@ const saved = process.env.DRIFTLOOP_STATS_THREADS;
 
 async function useThreads(n: number): Promise<void> {
   await stopStatsThreads();
-  process.env.DRIFTLOOP_STATS_THREADS = String(n);
-  if (n > 0) expect(await warmStatsThreads(60_000)).toBe(n);
+  expect(await warmStatsThreads(60_000, n)).toBe(n);
 }
 
 beforeAll(() => expect(rows * numerical).toBeGreaterThanOrEqual(PARALLEL_MIN_VALUES));
